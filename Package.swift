@@ -1,0 +1,62 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Swift 6 language mode everywhere: data-race safety is checked by the compiler.
+let swiftSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "realtime-backbone",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Common", targets: ["Common"]),
+        .executable(name: "session-buddy", targets: ["SessionBuddy"]),
+        .executable(name: "mahavishnu", targets: ["Mahavishnu"]),
+        .executable(name: "akosha", targets: ["Akosha"]),
+        .executable(name: "crackerjack", targets: ["Crackerjack"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "Common",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "SessionBuddy", dependencies: ["Common"], swiftSettings: swiftSettings),
+        .executableTarget(name: "Mahavishnu", dependencies: ["Common"], swiftSettings: swiftSettings),
+        .executableTarget(name: "Akosha", dependencies: ["Common"], swiftSettings: swiftSettings),
+        .executableTarget(name: "Crackerjack", dependencies: ["Common"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CommonTests",
+            dependencies: [
+                "Common",
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

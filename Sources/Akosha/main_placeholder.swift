@@ -1,0 +1,1 @@
+@main enum PlaceholderAkosha { static func main() {} }

@@ -1,0 +1,118 @@
+/// The JSON type a payload field must have.
+public enum FieldType: String, Sendable {
+    case string, integer, number, boolean, object, array
+    /// Any JSON value, null included.
+    case any
+
+    func accepts(_ value: JSONValue) -> Bool {
+        switch (self, value) {
+        case (.any, _), (.string, .string), (.integer, .int), (.number, .int), (.number, .double),
+            (.boolean, .bool), (.object, .object), (.array, .array):
+            true
+        default: false
+        }
+    }
+}
+
+public struct FieldSpec: Sendable {
+    public let name: String
+    public let type: FieldType
+    public let required: Bool
+
+    public init(_ name: String, _ type: FieldType, required: Bool = true) {
+        self.name = name
+        self.type = type
+        self.required = required
+    }
+}
+
+/// A room family clients can subscribe to, and the permission an authenticated user needs for it.
+public struct ChannelSpec: Sendable {
+    public let pattern: ChannelPattern
+    public let summary: String
+    /// Permission a token must carry to subscribe (besides `admin`); nil means any authenticated user.
+    public let permission: String?
+
+    public init(_ pattern: ChannelPattern, permission: String? = nil, _ summary: String) {
+        self.pattern = pattern
+        self.permission = permission
+        self.summary = summary
+    }
+}
+
+/// One event of a service's vocabulary: its name, the room family it is published to, its payload fields.
+public struct EventSpec: Sendable {
+    public let name: String
+    public let channel: ChannelPattern
+    public let fields: [FieldSpec]
+    public let summary: String
+
+    public init(_ name: String, in channel: ChannelPattern, _ fields: [FieldSpec], _ summary: String) {
+        self.name = name
+        self.channel = channel
+        self.fields = fields
+        self.summary = summary
+    }
+}
+
+/// The events and channels a service declares, and the validation every publish goes through.
+public struct EventCatalog: Sendable {
+    public static let globalRoom = "global"
+
+    public let channels: [ChannelSpec]
+    public let events: [EventSpec]
+    private let eventsByName: [String: [EventSpec]]
+
+    public init(channels: [ChannelSpec], events: [EventSpec]) {
+        self.channels = channels
+        self.events = events
+        self.eventsByName = Dictionary(grouping: events, by: \.name)
+    }
+
+    /// The channel a room belongs to, if any.
+    public func channel(for room: String) -> ChannelSpec? {
+        channels.first { $0.pattern.match(room) != nil }
+    }
+
+    /// Checks a publish against the catalogue: a known room, an event catalogued for that room (any event
+    /// in `global`), required fields present with the right JSON types, and the room's parameter equal to the
+    /// payload field of the same name (so `workflow:wf1` cannot carry `workflow_id: wf2`).
+    public func validate(event: String, room: String, data: JSONObject) throws(ProtocolError) {
+        try RoomName.validate(room)
+        guard !event.isEmpty else { throw .validation("Event name must not be empty") }
+        guard let channel = channel(for: room) else {
+            throw ProtocolError(.invalidChannel, "Unknown channel '\(room)'; this service has: \(channelList)")
+        }
+        let candidates = eventsByName[event] ?? []
+        guard let spec = candidates.first(where: { $0.channel == channel.pattern }) else {
+            if room == Self.globalRoom { return }  // global accepts any announcement
+            if candidates.isEmpty { throw .validation("Unknown event '\(event)'") }
+            let rooms = candidates.map(\.channel.template).joined(separator: ", ")
+            throw .validation("Event '\(event)' belongs in \(rooms), not '\(room)'")
+        }
+        for field in spec.fields {
+            guard let value = data[field.name] else {
+                if field.required { throw .validation("Event '\(event)' requires field '\(field.name)' (\(field.type.rawValue))") }
+                continue
+            }
+            guard field.type.accepts(value) else {
+                throw .validation("Field '\(field.name)' of '\(event)' must be \(field.type.rawValue), got \(value.typeName)")
+            }
+        }
+        if let parameter = spec.channel.parameter, let value = data[parameter],
+            let roomValue = spec.channel.match(room), value.stringValue != roomValue
+        {
+            throw .validation("Field '\(parameter)' must match the room '\(room)'")
+        }
+    }
+
+    /// Checks that a client may subscribe to `room` at all (auth aside).
+    public func validateSubscription(_ room: String) throws(ProtocolError) {
+        try RoomName.validate(room)
+        guard channel(for: room) != nil else {
+            throw ProtocolError(.invalidChannel, "Unknown channel '\(room)'; this service has: \(channelList)")
+        }
+    }
+
+    private var channelList: String { channels.map(\.pattern.template).joined(separator: ", ") }
+}

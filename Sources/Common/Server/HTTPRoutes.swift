@@ -1,0 +1,107 @@
+import Hummingbird
+import NIOCore
+
+/// HTTP endpoints on the service port, beside the WebSocket.
+extension RealtimeServer {
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in try await Self.json(self.health()) }
+        router.get("/api/rooms") { _, _ in
+            let counts = try await self.roomCounts()
+            let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })
+            return Self.json(["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)])
+        }
+        router.post("/api/events") { request, _ in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: self.settings.maxMessageSize)
+            } catch {
+                return Self.error(.contentTooLarge, .messageTooLarge, "Body larger than \(self.settings.maxMessageSize) bytes")
+            }
+            return await self.publishFromHTTP(body)
+        }
+        return router
+    }
+
+    /// `GET /health`: liveness plus the numbers operators look at first.
+    func health() async throws -> JSONObject {
+        let rooms = try await roomCounts()
+        return [
+            "status": lifecycle.isDraining ? "draining" : "healthy",
+            "service": .string(name),
+            "host": .string(settings.host),
+            "port": JSONValue(lifecycle.port ?? settings.port),
+            "connections": JSONValue(activeConnections),
+            "rooms": JSONValue(rooms.count),
+            "max_connections": JSONValue(settings.maxConnections),
+            "message_rate_limit": JSONValue(settings.messageRateLimit),
+            "uptime_seconds": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
+        ]
+    }
+
+    /// `POST /api/events` with `{room, event, data}` or an array of them. Every item is validated before
+    /// any is delivered, so a bad batch delivers nothing.
+    func publishFromHTTP(_ body: ByteBuffer) async -> Response {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            return Self.error(.badRequest, .decodeError, error.description)
+        }
+        let items: [JSONValue]
+        let isBatch: Bool
+        switch document {
+        case .array(let array): (items, isBatch) = (array, true)
+        default: (items, isBatch) = ([document], false)
+        }
+        var events: [(event: String, room: String, data: JSONObject)] = []
+        for (index, item) in items.enumerated() {
+            do {
+                let event = try Self.parseEvent(item)
+                try definition.catalog.validate(event: event.event, room: event.room, data: event.data)
+                events.append(event)
+            } catch {
+                let status: HTTPResponse.Status = error.code == .decodeError ? .badRequest : .unprocessableContent
+                return Self.error(status, error.code, isBatch ? "item \(index): \(error.message)" : error.message)
+            }
+        }
+        var results: [JSONValue] = []
+        for event in events {
+            do {
+                let receipt = try await publish(event: event.event, room: event.room, data: event.data)
+                results.append(["event": .string(receipt.event), "room": .string(receipt.room),
+                                "subscribers": JSONValue(receipt.subscribers)])
+            } catch {
+                return Self.error(.internalServerError, error.code, error.message)
+            }
+        }
+        if !isBatch, case .object(var single) = results.first {
+            single["status"] = "published"
+            return Self.json(JSONObject([("status", "published")] + single.members.filter { $0.key != "status" }.map { ($0.key, $0.value) }))
+        }
+        return Self.json(["status": "published", "count": JSONValue(results.count), "results": .array(results)])
+    }
+
+    static func parseEvent(_ item: JSONValue) throws(ProtocolError) -> (event: String, room: String, data: JSONObject) {
+        guard case .object(let object) = item else {
+            throw ProtocolError(.decodeError, "each event must be an object {room, event, data}")
+        }
+        guard let room = object["room"]?.stringValue else { throw .validation("'room' (string) is required") }
+        guard let event = object["event"]?.stringValue else { throw .validation("'event' (string) is required") }
+        switch object["data"] {
+        case nil, .null?: return (event, room, [:])
+        case .object(let data)?: return (event, room, data)
+        case let other?: throw .validation("'data' must be an object, got \(other.typeName)")
+        }
+    }
+
+    static func json(_ object: JSONObject, status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        JSONWriter.write(object, into: &buffer)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String) -> Response {
+        json(["error_code": .string(code.rawValue), "error_message": .string(message)], status: status)
+    }
+}

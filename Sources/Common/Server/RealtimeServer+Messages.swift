@@ -1,0 +1,103 @@
+import NIOCore
+
+/// Dispatch of client messages (PROTOCOL §2-§3, §7). Runs on the connection's event loop.
+extension RealtimeServer {
+    func connection(_ connection: WebSocketConnection, received message: ByteBuffer) {
+        statistics.messagesReceived.add(1, ordering: .relaxed)
+        let request: Envelope
+        do {
+            request = try Envelope.decode(message)
+        } catch {
+            return reply(to: connection, error: error, correlationID: nil)
+        }
+        do {
+            try dispatch(request, from: connection)
+        } catch {
+            reply(to: connection, error: error, correlationID: request.replyCorrelationID)
+        }
+    }
+
+    func reply(to connection: WebSocketConnection, error: ProtocolError, correlationID: String?) {
+        statistics.errorsSent.add(1, ordering: .relaxed)
+        logger.debug("error reply", metadata: ["connection_id": "\(connection.id)", "code": "\(error.code.rawValue)"])
+        connection.send(.error(error, correlationID: correlationID))
+    }
+
+    private func dispatch(_ request: Envelope, from connection: WebSocketConnection) throws(ProtocolError) {
+        switch request.type {
+        case .ping:
+            connection.send(Envelope(correlationID: request.replyCorrelationID, type: .pong, event: request.event))
+        case .subscribe, .unsubscribe:
+            try changeSubscription(request, subscribe: request.type == .subscribe, connection)
+        case .request, .event:
+            switch request.event {
+            case "subscribe": try changeSubscription(request, subscribe: true, connection)
+            case "unsubscribe": try changeSubscription(request, subscribe: false, connection)
+            case _ where request.type == .event:
+                throw ProtocolError(
+                    .unknownRequest, "Clients do not send events; publish with {\"type\":\"request\",\"event\":\"publish\"}")
+            case "publish": try publish(request, from: connection)
+            case "auth":
+                // Authentication is off: say so in a response, which old clients read as success.
+                connection.send(.response(to: request, data: ["status": "auth_disabled", "user_id": nil]))
+            case let name?:
+                guard let spec = requests[name] else {
+                    throw ProtocolError(.unknownRequest, "Unknown request event: \(name)")
+                }
+                let answer = try spec.handler(RequestContext(request: request, connectionID: connection.id))
+                connection.send(.response(to: request, data: answer))
+            case nil:
+                throw ProtocolError(.unknownRequest, "A request needs an 'event' naming it")
+            }
+        case .response, .error, .pong, .ack:
+            return  // a client's replies need no answer
+        }
+    }
+
+    /// Subscribe/unsubscribe in every form old and new clients send (PROTOCOL §3).
+    private func changeSubscription(_ request: Envelope, subscribe: Bool, _ connection: WebSocketConnection)
+        throws(ProtocolError)
+    {
+        let action = subscribe ? "subscribe" : "unsubscribe"
+        guard let room = (request.data["channel"] ?? request.data["room"])?.stringValue, !room.isEmpty else {
+            throw ProtocolError(.invalidChannel, "\(action) requires data.channel (or data.room): a non-empty string")
+        }
+        if subscribe {
+            try definition.catalog.validateSubscription(room)
+            connection.shard.join(room, connection)
+        } else {
+            try RoomName.validate(room)
+            connection.shard.leave(room, connection)
+        }
+        connection.send(
+            .response(to: request, event: action, data: ["status": .string(action + "d"), "channel": .string(room)]))
+    }
+
+    /// `{"type":"request","event":"publish","data":{"room":R,"event":E,"data":{...}}}` → `ack` with the count.
+    private func publish(_ request: Envelope, from connection: WebSocketConnection) throws(ProtocolError) {
+        guard let room = request.data["room"]?.stringValue, let event = request.data["event"]?.stringValue else {
+            throw .validation("publish requires data.room and data.event (strings) and data.data (object)")
+        }
+        let payload: JSONObject
+        switch request.data["data"] {
+        case nil, .null?: payload = [:]
+        case .object(let object)?: payload = object
+        case let other?: throw .validation("publish data.data must be an object, got \(other.typeName)")
+        }
+        let delivered = try self.publish(event: event, room: room, data: payload, resultOn: connection.eventLoop)
+        let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        delivered.whenComplete { [self] result in
+            switch result {
+            case .success(let count):
+                sender.value.send(
+                    Envelope(
+                        correlationID: request.replyCorrelationID, type: .ack, event: "publish",
+                        data: ["status": "published", "room": .string(room), "event": .string(event),
+                               "subscribers": JSONValue(count)]))
+            case .failure(let error):
+                reply(to: sender.value, error: ProtocolError(.internalError, "Delivery failed: \(error)"),
+                      correlationID: request.replyCorrelationID)
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Yams
+
+/// A settings problem, always naming the key and where its value came from.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// One settings key: its YAML name (dotted when nested), how to parse it, where it goes.
+struct SettingKey: Sendable {
+    let name: String
+    let apply: @Sendable (inout Settings, Any) throws(SettingsError) -> Void
+
+    /// `alert_thresholds.error_rate` → `MAHAVISHNU_WS_ALERT_THRESHOLDS_ERROR_RATE`.
+    func environmentName(prefix: String) -> String {
+        prefix + "_WS_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// Reads settings in layers: defaults < YAML file < environment < command line. Every value is checked;
+/// the first bad one stops start-up with a message like `settings/x.yaml: port: expected an integer in 1...65535, got "abc"`.
+public enum SettingsLoader {
+    static let keys: [SettingKey] = [
+        key("host", \.host, string(nonEmpty: true)),
+        key("port", \.port, integer(1...65535, allowZero: true)),
+        key("max_connections", \.maxConnections, integer(1...10_000_000)),
+        key("message_rate_limit", \.messageRateLimit, integer(1...1_000_000)),
+        key("heartbeat_interval", \.heartbeatInterval, number(0.05...86_400)),
+        key("cleanup_interval", \.cleanupInterval, number(0.05...86_400)),
+        key("max_message_size", \.maxMessageSize, integer(256...(64 << 20))),
+        key("shutdown_timeout", \.shutdownTimeout, number(0...600)),
+        key("event_loop_threads", \.eventLoopThreads, integer(0...256, allowZero: true)),
+        key("log_level", \.logLevel, oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
+        key("log_format", \.logFormat, oneOf(["text", "json"])),
+        key("alert_thresholds.connection_latency", \.alertThresholds.connectionLatency, number(0...3_600_000)),
+        key("alert_thresholds.message_latency", \.alertThresholds.messageLatency, number(0...3_600_000)),
+        key("alert_thresholds.error_rate", \.alertThresholds.errorRate, number(0...1)),
+        key("alert_thresholds.connection_limit", \.alertThresholds.connectionLimit, number(0...1)),
+    ]
+
+    /// Names every environment variable the service reads, for docs and `--help`.
+    public static func environmentVariables(prefix: String) -> [String] {
+        [prefix + "_WS_CONFIG"] + keys.map { $0.environmentName(prefix: prefix) }
+    }
+
+    /// - Parameters:
+    ///   - configPath: an explicit `--config`; nil means `<PREFIX>_WS_CONFIG` or `settings/<service>.yaml`,
+    ///     which may be absent (defaults apply) only when nobody asked for it explicitly.
+    ///   - flags: command-line overrides by YAML key name.
+    public static func load(
+        service: ServiceDefinition, configPath: String?, environment: [String: String], flags: [String: String]
+    ) throws(SettingsError) -> Settings {
+        var settings = Settings(port: service.defaultPort)
+        let explicitPath = configPath ?? environment[service.environmentPrefix + "_WS_CONFIG"]
+        let path = explicitPath ?? "settings/\(service.name).yaml"
+        if let values = try readYAML(path: path, required: explicitPath != nil) {
+            try apply(values, to: &settings, source: path)
+        }
+        var fromEnvironment: [String: Any] = [:]
+        for key in keys {
+            if let value = environment[key.environmentName(prefix: service.environmentPrefix)] {
+                fromEnvironment[key.name] = value
+            }
+        }
+        try apply(fromEnvironment, to: &settings, source: "environment")
+        try apply(flags, to: &settings, source: "command line")
+        return settings
+    }
+
+    /// Flattens the YAML mapping into dotted keys; unknown keys are errors (they are usually typos).
+    static func readYAML(path: String, required: Bool) throws(SettingsError) -> [String: Any]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            if required { throw SettingsError(description: "\(path): cannot read the settings file") }
+            return nil
+        }
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw SettingsError(description: "\(path): not valid YAML: \(error)")
+        }
+        guard let document else { return [:] }
+        guard let mapping = document as? [String: Any] else {
+            throw SettingsError(description: "\(path): expected a mapping of settings at the top level")
+        }
+        var flat: [String: Any] = [:]
+        for (name, value) in mapping {
+            if let nested = value as? [String: Any] {
+                for (child, childValue) in nested { flat["\(name).\(child)"] = childValue }
+            } else {
+                flat[name] = value
+            }
+        }
+        return flat
+    }
+
+    static func apply(_ values: [String: Any], to settings: inout Settings, source: String) throws(SettingsError) {
+        let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
+        for name in values.keys.sorted() {
+            guard let key = known[name] else {
+                throw SettingsError(description: "\(source): unknown setting '\(name)' (known: \(keys.map(\.name).joined(separator: ", ")))")
+            }
+            do {
+                try key.apply(&settings, values[name]!)
+            } catch {
+                throw SettingsError(description: "\(source): \(name): \(error.description)")
+            }
+        }
+    }
+
+    // MARK: Parsers
+
+    typealias Parser<T> = @Sendable (Any) throws(SettingsError) -> T
+
+    static func key<T>(_ name: String, _ path: WritableKeyPath<Settings, T> & Sendable, _ parse: @escaping Parser<T>) -> SettingKey {
+        SettingKey(name: name) { (settings: inout Settings, raw: Any) throws(SettingsError) in settings[keyPath: path] = try parse(raw) }
+    }
+
+    static func describe(_ raw: Any) -> String { raw is String ? "\"\(raw)\"" : "\(raw)" }
+
+    static func integer(_ range: ClosedRange<Int>, allowZero: Bool = false) -> Parser<Int> {
+        { (raw: Any) throws(SettingsError) -> Int in
+            let value: Int? = switch raw {
+            case let int as Int: int
+            case let string as String: Int(string.trimmingCharacters(in: .whitespaces))
+            default: nil
+            }
+            guard let value, range.contains(value) || (allowZero && value == 0) else {
+                throw SettingsError(description: "expected an integer in \(range), got \(describe(raw))")
+            }
+            return value
+        }
+    }
+
+    static func number(_ range: ClosedRange<Double>) -> Parser<Double> {
+        { (raw: Any) throws(SettingsError) -> Double in
+            let value: Double? = switch raw {
+            case let int as Int: Double(int)
+            case let double as Double: double
+            case let string as String: Double(string.trimmingCharacters(in: .whitespaces))
+            default: nil
+            }
+            guard let value, value.isFinite, range.contains(value) else {
+                throw SettingsError(description: "expected a number in \(range), got \(describe(raw))")
+            }
+            return value
+        }
+    }
+
+    static func string(nonEmpty: Bool) -> Parser<String> {
+        { (raw: Any) throws(SettingsError) -> String in
+            guard let value = raw as? String, !(nonEmpty && value.isEmpty) else {
+                throw SettingsError(description: "expected a non-empty string, got \(describe(raw))")
+            }
+            return value
+        }
+    }
+
+    static func oneOf(_ allowed: [String]) -> Parser<String> {
+        { (raw: Any) throws(SettingsError) -> String in
+            guard let value = raw as? String, allowed.contains(value.lowercased()) else {
+                throw SettingsError(description: "expected one of \(allowed.joined(separator: ", ")), got \(describe(raw))")
+            }
+            return value.lowercased()
+        }
+    }
+}

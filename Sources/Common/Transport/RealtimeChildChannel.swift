@@ -1,0 +1,93 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// What became of a new TCP connection after its first HTTP request.
+enum UpgradeOutcome: Sendable {
+    /// Now a WebSocket: its handlers live in the NIO pipeline, nothing more to run here.
+    case upgraded
+    /// A plain HTTP request: Hummingbird's router answers it.
+    case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    /// A WebSocket upgrade we turned away (bad handshake, wrong path, at capacity).
+    case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
+}
+
+/// Hummingbird's per-connection setup, with WebSocket connections handled by synchronous NIO handlers.
+///
+/// hummingbird-websocket keeps one Swift `Task` (and an async writer) alive per connection; here an upgraded
+/// connection is only a channel pipeline, so idle connections cost a few KiB and a broadcast is a plain
+/// `write` on the event loop. Plain HTTP requests still go through Hummingbird's router unchanged.
+struct RealtimeChildChannel: HTTPChannelHandler {
+    struct Value: ServerChildChannelValue {
+        let outcome: EventLoopFuture<UpgradeOutcome>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let http1: HTTP1Channel.Configuration
+    let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
+    let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Small frames must leave at once: Nagle plus delayed ACKs would add tens of milliseconds.
+            try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = WebSocketUpgrader(admit: admit, install: install, refusal: refusal)
+            let http1 = self.http1
+            let upgrades = NIOTypedHTTPServerUpgradeConfiguration<UpgradeOutcome>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let refused = refusal.value { return .refused(asyncChannel, refused) }
+                        return .http(asyncChannel)
+                    }
+                })
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
+            configuration.enablePipelining = false  // NIOAsyncChannel pipelines HTTP for Hummingbird
+            configuration.enableErrorHandling = false  // Hummingbird answers malformed HTTP itself
+            configuration.enableResponseHeaderValidation = false  // HTTPTypes already validates
+            let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: configuration)
+            return Value(outcome: outcome, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.outcome.get() {
+            case .upgraded:
+                return
+            case .http(let asyncChannel):
+                await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+            case .refused(let asyncChannel, let refusal):
+                try await asyncChannel.executeThenClose { _, outbound in
+                    var headers: HTTPFields = [.connection: "close", .contentType: "application/json"]
+                    for (name, value) in refusal.headers {
+                        if let field = HTTPField.Name(name) { headers[field] = value }
+                    }
+                    let error: JSONObject = ["error_code": .string(refusal.code), "error_message": .string(refusal.message)]
+                    let body = ByteBuffer(string: JSONWriter.string(error))
+                    headers[.contentLength] = String(body.readableBytes)
+                    let status = HTTPResponse.Status(code: Int(refusal.status.code), reasonPhrase: refusal.status.reasonPhrase)
+                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: headers)), .body(body), .end(nil)])
+                }
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("connection closed before its first request completed")
+        } catch {
+            logger.debug("connection setup failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import NIOCore
+import NIOWebSocket
+
+/// Builds complete server-to-client WebSocket frames (header + payload in one buffer).
+///
+/// Server frames are never masked, so a broadcast's frame is identical for every subscriber: it is built
+/// once and the same `ByteBuffer` (reference-counted storage) is written to every connection.
+public enum ServerFrame {
+    /// Room reserved in front of the payload for the largest header (2 + 8 bytes).
+    static let headerReserve = 10
+
+    /// Encodes the payload straight into the frame buffer, then writes the header into the reserved room
+    /// in front of it: one allocation, no copy.
+    public static func make(
+        opcode: WebSocketOpcode = .text, allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512,
+        payload: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: capacity + headerReserve)
+        buffer.moveWriterIndex(forwardBy: headerReserve)
+        buffer.moveReaderIndex(forwardBy: headerReserve)
+        payload(&buffer)
+        let length = buffer.readableBytes
+        let headerLength = length <= 125 ? 2 : (length <= 0xFFFF ? 4 : 10)
+        let start = headerReserve - headerLength
+        buffer.setInteger(0x80 | UInt8(webSocketOpcode: opcode), at: start)  // FIN + opcode
+        switch headerLength {
+        case 2: buffer.setInteger(UInt8(length), at: start + 1)
+        case 4:
+            buffer.setInteger(UInt8(126), at: start + 1)
+            buffer.setInteger(UInt16(length), at: start + 2)
+        default:
+            buffer.setInteger(UInt8(127), at: start + 1)
+            buffer.setInteger(UInt64(length), at: start + 2)
+        }
+        buffer.moveReaderIndex(to: start)
+        return buffer
+    }
+
+    public static func envelope(_ envelope: Envelope, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        make(allocator: allocator) { envelope.encode(into: &$0) }
+    }
+
+    public static func control(_ opcode: WebSocketOpcode, payload: ByteBuffer) -> ByteBuffer {
+        var payload = payload
+        return make(opcode: opcode, capacity: payload.readableBytes) { $0.writeBuffer(&payload) }
+    }
+
+    public static func close(_ code: CloseCode) -> ByteBuffer {
+        make(opcode: .connectionClose, capacity: 2 + code.reason.utf8.count) { buffer in
+            buffer.writeInteger(code.code)
+            buffer.writeString(code.reason)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// What a connection hands to the server: decoded lifecycle events and complete messages.
+/// Called on the connection's event loop; implementations must not block.
+protocol ConnectionDelegate: AnyObject, Sendable {
+    func connectionOpened(_ connection: WebSocketConnection)
+    func connection(_ connection: WebSocketConnection, received message: ByteBuffer)
+    func connectionClosed(_ connection: WebSocketConnection)
+}
+
+/// One WebSocket connection: the last handler of its channel pipeline, after NIO's frame decoder.
+///
+/// It owns the RFC 6455 rules the decoder leaves to the application (masking, reserved bits, fragmentation,
+/// UTF-8, control frames, the close handshake) and writes pre-built frames (`ServerFrame`) as raw bytes.
+/// Every member is used only on the channel's event loop, which is what makes the unchecked `Sendable` sound.
+final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    /// The public connection id (uuid4), as sent in the welcome.
+    let id: String
+    /// A process-unique small integer: cheaper than the uuid as a dictionary key on the hot path.
+    let slot: Int
+    let remoteAddress: String
+    let shard: LoopShard
+    private let delegate: any ConnectionDelegate
+    private let maxMessageSize: Int
+
+    /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
+    var rooms: Set<String> = []
+    /// Set when a heartbeat ping is out; cleared by any pong.
+    var awaitingPong = false
+    /// Set by the shard while the connection has writes waiting for the loop's batched flush.
+    var pendingFlush = false
+    private(set) var isClosing = false
+    private var context: ChannelHandlerContext?
+    private var fragments: ByteBuffer?
+    private var fragmentsAreText = false
+
+    init(id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate, maxMessageSize: Int) {
+        self.id = id
+        self.slot = slot
+        self.remoteAddress = remoteAddress
+        self.shard = shard
+        self.delegate = delegate
+        self.maxMessageSize = maxMessageSize
+    }
+
+    var eventLoop: any EventLoop { shard.eventLoop }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        shard.add(self)
+        delegate.connectionOpened(self)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+    }
+
+    private var finished = false
+
+    /// Runs once, whichever of inactive/removed comes first: report the close, then leave every room.
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        delegate.connectionClosed(self)
+        shard.remove(self)
+    }
+
+    // MARK: Inbound frames
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if isClosing {
+            // After our close frame only the peer's close matters; it ends the connection.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        guard frame.maskKey != nil else { return close(.init(1002, "Client frames must be masked")) }
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            return close(.init(1002, "Reserved bits set without a negotiated extension"))
+        }
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else { return close(.init(1002, "Expected a continuation frame")) }
+            if frame.fin {
+                deliver(frame.unmaskedData, isText: frame.opcode == .text)
+            } else {
+                fragments = frame.unmaskedData
+                fragmentsAreText = frame.opcode == .text
+            }
+        case .continuation:
+            guard var message = fragments else { return close(.init(1002, "Continuation frame without a message")) }
+            fragments = nil  // drop our reference first so appending does not copy the buffer
+            var more = frame.unmaskedData
+            guard message.readableBytes + more.readableBytes <= maxMessageSize else { return close(.messageTooBig) }
+            message.writeBuffer(&more)
+            if frame.fin { deliver(message, isText: fragmentsAreText) } else { fragments = message }
+        case .ping:
+            write(ServerFrame.control(.pong, payload: frame.unmaskedData), flush: true)
+        case .pong:
+            awaitingPong = false
+        case .connectionClose:
+            answerClose(frame.unmaskedData)
+        default:
+            close(.init(1002, "Unknown opcode"))
+        }
+    }
+
+    private func deliver(_ message: ByteBuffer, isText: Bool) {
+        if isText && !message.isValidUTF8 { return close(.invalidPayload) }
+        awaitingPong = false  // any traffic proves the peer is alive
+        delegate.connection(self, received: message)
+    }
+
+    /// Echoes a client's close (RFC 6455 §5.5.1), or answers a malformed one with 1002/1007.
+    private func answerClose(_ payload: ByteBuffer) {
+        var payload = payload
+        guard let code = payload.readInteger(as: UInt16.self) else {
+            return close(payload.readableBytes == 1 ? .init(1002, "Malformed close frame") : .normal)
+        }
+        guard Self.isValidCloseCode(code) else { return close(.init(1002, "Invalid close code \(code)")) }
+        guard payload.isValidUTF8 else { return close(.invalidPayload) }
+        close(.init(code, ""))
+    }
+
+    /// Codes a peer may send (RFC 6455 §7.4): the defined 1000-1003, 1007-1014, and the 3000-4999 ranges.
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let error = error as? NIOWebSocketError else {
+            context.close(promise: nil)  // an I/O error: nothing can be sent any more
+            return
+        }
+        close(error == .invalidFrameLength ? .messageTooBig : .init(1002, "Malformed frame"))
+    }
+
+    // MARK: Outbound
+
+    /// Writes a complete frame. With `flush: false` the shard flushes once at the end of the loop tick,
+    /// so a burst of broadcasts costs one syscall per connection, not one per message.
+    func write(_ frame: ByteBuffer, flush: Bool) {
+        guard let context, !isClosing else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if flush {
+            context.flush()
+        } else {
+            shard.needsFlush(self)
+        }
+    }
+
+    func flush() {
+        pendingFlush = false
+        context?.flush()
+    }
+
+    func send(_ envelope: Envelope) {
+        write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: true)
+    }
+
+    /// Sends a close frame and closes the TCP connection once it is written.
+    func close(_ code: CloseCode) {
+        guard let context, !isClosing else { return }
+        isClosing = true
+        fragments = nil
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}

@@ -1,0 +1,95 @@
+import Crypto
+import NIOCore
+import NIOHTTP1
+
+/// Why an upgrade request was turned away; answered over plain HTTP before any WebSocket exists.
+public struct UpgradeRefusal: Error, Sendable {
+    public let status: HTTPResponseStatus
+    /// `error_code` of the JSON body, e.g. `BAD_HANDSHAKE`, `NOT_FOUND`, `SERVER_AT_CAPACITY`.
+    public let code: String
+    public let message: String
+    public var headers: [(String, String)] = []
+
+    public init(_ status: HTTPResponseStatus, code: String, _ message: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+}
+
+/// The RFC 6455 handshake. We do it ourselves instead of using NIO's `NIOWebSocketServerUpgrader` because
+/// that one also installs NIO's frame encoder, which cannot be removed and would re-frame (and allocate a
+/// header for) every broadcast per subscriber; our connections write frames that are built once.
+struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = UpgradeOutcome
+
+    let supportedProtocol = "websocket"
+    // NIO would also demand these names in the `Connection` header; buildUpgradeResponse checks them instead.
+    let requiredUpgradeHeaders: [String] = []
+
+    /// Decides whether this request may become a WebSocket (path, capacity, origin...).
+    let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
+    /// Installs the WebSocket handlers once the 101 response is written.
+    let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+    /// Where a refusal is left for the HTTP side to answer.
+    let refusal: NIOLoopBoundBox<UpgradeRefusal?>
+
+    private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    func buildUpgradeResponse(
+        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        if let refused = admit(upgradeRequest, channel) {
+            refusal.value = refused
+            return channel.eventLoop.makeFailedFuture(refused)
+        }
+        let keys = upgradeRequest.headers[canonicalForm: "sec-websocket-key"]
+        let versions = upgradeRequest.headers[canonicalForm: "sec-websocket-version"]
+        guard keys.count == 1, let key = keys.first, !key.isEmpty else {
+            let refused = UpgradeRefusal(.badRequest, code: "BAD_HANDSHAKE", "exactly one Sec-WebSocket-Key header is required")
+            refusal.value = refused
+            return channel.eventLoop.makeFailedFuture(refused)
+        }
+        guard versions == ["13"] else {
+            let refused = UpgradeRefusal(
+                .upgradeRequired, code: "BAD_HANDSHAKE", "only WebSocket version 13 is supported", headers: [("Sec-WebSocket-Version", "13")])
+            refusal.value = refused
+            return channel.eventLoop.makeFailedFuture(refused)
+        }
+        let digest = Insecure.SHA1.hash(data: Array((String(key) + Self.magicGUID).utf8))
+        var headers = initialResponseHeaders
+        headers.add(name: "Sec-WebSocket-Accept", value: Base64.encode(Array(digest)))
+        return channel.eventLoop.makeSucceededFuture(headers)
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeOutcome> {
+        channel.eventLoop.makeCompletedFuture {
+            try install(upgradeRequest, channel)
+            return .upgraded
+        }
+    }
+}
+
+/// Standard base64 (only the handshake needs it; Foundation is avoided on the server path).
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let b0 = chunk[chunk.startIndex]
+            let b1 = chunk.count > 1 ? chunk[chunk.startIndex + 1] : 0
+            let b2 = chunk.count > 2 ? chunk[chunk.startIndex + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
+            out.append(chunk.count > 1 ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(chunk.count > 2 ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

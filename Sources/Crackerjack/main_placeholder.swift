@@ -1,0 +1,1 @@
+@main enum PlaceholderCrackerjack { static func main() {} }

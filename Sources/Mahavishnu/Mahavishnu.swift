@@ -1,0 +1,87 @@
+import Common
+
+/// mahavishnu (port 8690): workflows, worker pools and workers of the orchestrator.
+@main
+enum Mahavishnu {
+    static func main() async { await ServiceMain.run(definition()) }
+
+    static let workflow: ChannelPattern = "workflow:{workflow_id}"
+    static let pool: ChannelPattern = "pool:{pool_id}"
+    static let worker: ChannelPattern = "worker:{worker_id}"
+    static let global: ChannelPattern = "global"
+
+    static let channels: [ChannelSpec] = [
+        ChannelSpec(workflow, permission: "workflow:read", "Progress of one workflow"),
+        ChannelSpec(pool, permission: "pool:read", "A worker pool: status, scaling, workers, tasks"),
+        ChannelSpec(worker, permission: "worker:read", "One worker's status and tasks"),
+        ChannelSpec(global, "System-wide orchestration announcements"),
+    ]
+
+    enum Events {
+        static let workflowStarted = EventSpec(
+            "workflow.started", in: workflow,
+            [.init("workflow_id", .string), .init("adapter", .string), .init("prompt", .string)],
+            "A workflow began; extra metadata keys follow the required ones")
+        static let workflowStageCompleted = EventSpec(
+            "workflow.stage_completed", in: workflow,
+            [.init("workflow_id", .string), .init("stage_name", .string), .init("result", .any)],
+            "One stage of a workflow finished")
+        static let workflowCompleted = EventSpec(
+            "workflow.completed", in: workflow, [.init("workflow_id", .string), .init("result", .any)],
+            "A workflow finished successfully")
+        static let workflowFailed = EventSpec(
+            "workflow.failed", in: workflow, [.init("workflow_id", .string), .init("error", .string)],
+            "A workflow failed")
+        static let poolStatusChanged = EventSpec(
+            "pool.status_changed", in: pool, [.init("pool_id", .string), .init("status", .object)],
+            "A pool's status object changed")
+        static let poolWorkerStatusChanged = EventSpec(
+            "worker.status_changed", in: pool,
+            [.init("worker_id", .string), .init("status", .string), .init("pool_id", .string)],
+            "A worker of the pool changed status")
+        static let poolSpawned = EventSpec(
+            "pool.spawned", in: pool, [.init("pool_id", .string), .init("config", .object)], "A pool was created")
+        static let poolScaled = EventSpec(
+            "pool.scaled", in: pool, [.init("pool_id", .string), .init("worker_count", .integer)],
+            "A pool changed its number of workers")
+        static let workerAdded = EventSpec(
+            "worker.added", in: pool, [.init("pool_id", .string), .init("worker_id", .string)],
+            "A worker joined the pool")
+        static let workerRemoved = EventSpec(
+            "worker.removed", in: pool, [.init("pool_id", .string), .init("worker_id", .string)],
+            "A worker left the pool")
+        static let taskAssigned = EventSpec(
+            "task.assigned", in: pool, [.init("pool_id", .string), .init("worker_id", .string), .init("task", .any)],
+            "A task was given to a worker of the pool")
+        static let taskCompleted = EventSpec(
+            "task.completed", in: pool,
+            [.init("pool_id", .string), .init("worker_id", .string), .init("result", .any)],
+            "A worker of the pool finished a task")
+        static let poolClosed = EventSpec("pool.closed", in: pool, [.init("pool_id", .string)], "A pool was shut down")
+        static let workerStatusChanged = EventSpec(
+            "worker.status_changed", in: worker,
+            [.init("worker_id", .string), .init("status", .string), .init("pool_id", .string, required: false)],
+            "The worker changed status")
+        static let workerTaskAssigned = EventSpec(
+            "task.assigned", in: worker,
+            [.init("worker_id", .string), .init("task", .any), .init("pool_id", .string, required: false)],
+            "The worker was given a task")
+        static let workerTaskCompleted = EventSpec(
+            "task.completed", in: worker,
+            [.init("worker_id", .string), .init("result", .any), .init("pool_id", .string, required: false)],
+            "The worker finished a task")
+
+        static let all = [
+            workflowStarted, workflowStageCompleted, workflowCompleted, workflowFailed, poolStatusChanged,
+            poolWorkerStatusChanged, poolSpawned, poolScaled, workerAdded, workerRemoved, taskAssigned, taskCompleted,
+            poolClosed, workerStatusChanged, workerTaskAssigned, workerTaskCompleted,
+        ]
+    }
+
+    static func definition() -> ServiceDefinition {
+        ServiceDefinition(
+            name: "mahavishnu", environmentPrefix: "MAHAVISHNU", defaultPort: 8690,
+            welcomeMessage: "Connected to Mahavishnu orchestration",
+            channels: channels, events: Events.all)
+    }
+}

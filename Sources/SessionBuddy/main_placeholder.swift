@@ -1,0 +1,1 @@
+@main enum PlaceholderSessionBuddy { static func main() {} }

@@ -1,0 +1,4 @@
+import Testing
+import WSClient
+import Common
+@Test func placeholder() {}
