@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "mahavishnu", targets: ["Mahavishnu"]),
         .executable(name: "akosha", targets: ["Akosha"]),
         .executable(name: "crackerjack", targets: ["Crackerjack"]),
+        .executable(name: "loadgen", targets: ["LoadGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -50,13 +51,33 @@ let package = Package(
         .executableTarget(name: "Mahavishnu", dependencies: ["Common"], swiftSettings: swiftSettings),
         .executableTarget(name: "Akosha", dependencies: ["Common"], swiftSettings: swiftSettings),
         .executableTarget(name: "Crackerjack", dependencies: ["Common"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "CommonTests",
+        // The benchmark's load generator: plain SwiftNIO, no Task per message (scripts/bench drives it).
+        .executableTarget(
+            name: "LoadGenerator",
             dependencies: [
-                "Common",
-                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the test targets: a server on a free port and a real WebSocket client.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Common",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CommonTests", dependencies: ["Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MahavishnuTests", dependencies: ["Mahavishnu", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AkoshaTests", dependencies: ["Akosha", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CrackerjackTests", dependencies: ["Crackerjack", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SessionBuddyTests", dependencies: ["SessionBuddy", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -4,9 +4,15 @@ public struct EventSender: Sendable {
 
     public init(_ server: RealtimeServer) { self.server = server }
 
+    /// Publishes `spec` to its literal room (`anomalies`, `coverage`, ...).
+    @discardableResult
+    public func send(_ spec: EventSpec, _ fields: JSONObject) async throws(ProtocolError) -> PublishReceipt {
+        try await send(spec, "", fields)
+    }
+
     /// Publishes `spec` to `spec.channel.room(parameter)` with `fields` first, then `extra` (e.g. metadata).
     @discardableResult
-    public func send(_ spec: EventSpec, _ parameter: String = "", _ fields: JSONObject, extra: JSONObject = [:])
+    public func send(_ spec: EventSpec, _ parameter: String, _ fields: JSONObject, extra: JSONObject = [:])
         async throws(ProtocolError) -> PublishReceipt
     {
         var data = fields

@@ -12,17 +12,14 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    func log(event: LogEvent) {
         var object: JSONObject = [
             "timestamp": .string(Timestamp.now()),
-            "level": .string(level.rawValue),
+            "level": .string(event.level.rawValue),
             "logger": .string(label),
-            "message": .string(message.description),
+            "message": .string(event.message.description),
         ]
-        for (key, value) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
             object[key] = .string("\(value)")
         }
         FileHandle.standardError.write(Data((JSONWriter.string(object) + "\n").utf8))

@@ -4,6 +4,8 @@ public struct AlertThresholds: Sendable, Equatable {
     public var messageLatency: Double = 50
     public var errorRate: Double = 0.01
     public var connectionLimit: Double = 0.8
+
+    public init() {}
 }
 
 /// One service's runtime settings. Defaults here; `settings/<service>.yaml`, then environment variables,

@@ -1,0 +1,53 @@
+import Common
+
+/// akosha (port 8692): detected patterns, anomalies, insights and aggregation metrics.
+@main
+enum Akosha {
+    static func main() async { await ServiceMain.run(definition()) }
+
+    static let patterns: ChannelPattern = "patterns:{category}"
+    static let anomalies: ChannelPattern = "anomalies"
+    static let insights: ChannelPattern = "insights"
+    static let metrics: ChannelPattern = "metrics"
+    static let global: ChannelPattern = "global"
+
+    static let channels: [ChannelSpec] = [
+        ChannelSpec(patterns, permission: "akosha:read", "Patterns detected in one category"),
+        ChannelSpec(anomalies, permission: "akosha:read", "Every anomaly detected"),
+        ChannelSpec(insights, permission: "akosha:read", "Generated insights"),
+        ChannelSpec(metrics, permission: "akosha:read", "Completed aggregations"),
+        ChannelSpec(global, "System-wide announcements"),
+    ]
+
+    enum Events {
+        static let patternDetected = EventSpec(
+            "pattern.detected", in: patterns,
+            [.init("pattern_id", .string), .init("pattern_type", .string), .init("description", .string),
+             .init("confidence", .number)],
+            "A pattern was detected; extra metadata keys follow the required ones")
+        static let anomalyDetected = EventSpec(
+            "anomaly.detected", in: anomalies,
+            [.init("anomaly_id", .string), .init("anomaly_type", .string), .init("severity", .string),
+             .init("description", .string), .init("metrics", .object)],
+            "An anomaly was detected")
+        static let insightGenerated = EventSpec(
+            "insight.generated", in: insights,
+            [.init("insight_id", .string), .init("insight_type", .string), .init("title", .string),
+             .init("description", .string), .init("data", .object)],
+            "An insight was generated")
+        static let aggregationCompleted = EventSpec(
+            "aggregation.completed", in: metrics,
+            [.init("aggregation_id", .string), .init("aggregation_type", .string), .init("record_count", .integer),
+             .init("summary", .object)],
+            "An aggregation run finished")
+
+        static let all = [patternDetected, anomalyDetected, insightGenerated, aggregationCompleted]
+    }
+
+    static func definition() -> ServiceDefinition {
+        ServiceDefinition(
+            name: "akosha", environmentPrefix: "AKOSHA", defaultPort: 8692,
+            welcomeMessage: "Connected to Akosha pattern detection",
+            channels: channels, events: Events.all)
+    }
+}

@@ -1,1 +1,0 @@
-@main enum PlaceholderAkosha { static func main() {} }

@@ -1,0 +1,59 @@
+import Common
+
+/// crackerjack (port 8686): test runs, quality gates and coverage.
+@main
+enum Crackerjack {
+    static func main() async { await ServiceMain.run(definition()) }
+
+    static let test: ChannelPattern = "test:{run_id}"
+    static let quality: ChannelPattern = "quality:{project}"
+    static let coverage: ChannelPattern = "coverage"
+    static let global: ChannelPattern = "global"
+
+    static let channels: [ChannelSpec] = [
+        ChannelSpec(test, permission: "crackerjack:read", "Progress and failures of one test run"),
+        ChannelSpec(quality, permission: "crackerjack:read", "Quality gates and coverage of one project"),
+        ChannelSpec(coverage, permission: "crackerjack:read", "Coverage updates of every project"),
+        ChannelSpec(global, "System-wide announcements"),
+    ]
+
+    static let coverageFields: [FieldSpec] = [
+        .init("project", .string), .init("line_coverage", .number), .init("branch_coverage", .number),
+        .init("path_coverage", .number),
+    ]
+
+    enum Events {
+        static let testStarted = EventSpec(
+            "test.started", in: test,
+            [.init("run_id", .string), .init("test_suite", .string), .init("total_tests", .integer)],
+            "A test run began")
+        static let testCompleted = EventSpec(
+            "test.completed", in: test,
+            [.init("run_id", .string), .init("tests_completed", .integer), .init("tests_failed", .integer),
+             .init("duration_seconds", .number)],
+            "A test run finished")
+        static let testFailed = EventSpec(
+            "test.failed", in: test,
+            [.init("run_id", .string), .init("test_name", .string), .init("error", .string),
+             .init("traceback", .string)],
+            "One test of the run failed")
+        static let qualityGateChecked = EventSpec(
+            "quality_gate.checked", in: quality,
+            [.init("project", .string), .init("gate_name", .string), .init("status", .string),
+             .init("score", .number), .init("threshold", .number)],
+            "A quality gate was evaluated")
+        static let coverageUpdated = EventSpec(
+            "coverage.updated", in: quality, coverageFields, "New coverage figures for the project")
+        static let coverageFeed = EventSpec(
+            "coverage.updated", in: coverage, coverageFields, "New coverage figures, any project")
+
+        static let all = [testStarted, testCompleted, testFailed, qualityGateChecked, coverageUpdated, coverageFeed]
+    }
+
+    static func definition() -> ServiceDefinition {
+        ServiceDefinition(
+            name: "crackerjack", environmentPrefix: "CRACKERJACK", defaultPort: 8686,
+            welcomeMessage: "Connected to Crackerjack quality monitoring",
+            channels: channels, events: Events.all)
+    }
+}

@@ -1,1 +1,0 @@
-@main enum PlaceholderCrackerjack { static func main() {} }

@@ -1,0 +1,69 @@
+import Common
+
+/// session-buddy (port 8688): sessions, knowledge captures and checkpoints.
+///
+/// The Python reference never defined these payloads; the shapes below are ours (docs/services/session-buddy.md).
+/// Note that the welcome frame is also named `session.created` (room null); session events always carry a room.
+@main
+enum SessionBuddy {
+    static func main() async { await ServiceMain.run(definition()) }
+
+    static let session: ChannelPattern = "session:{session_id}"
+    static let knowledge: ChannelPattern = "knowledge:{session_id}"
+    static let checkpoint: ChannelPattern = "checkpoint:{session_id}"
+    static let global: ChannelPattern = "global"
+
+    static let channels: [ChannelSpec] = [
+        ChannelSpec(session, permission: "session-buddy:read", "Lifecycle of one session"),
+        ChannelSpec(knowledge, permission: "session-buddy:read", "Knowledge captured and searched in one session"),
+        ChannelSpec(checkpoint, permission: "session-buddy:read", "Checkpoints of one session"),
+        ChannelSpec(global, permission: "session-buddy:read", "System-wide announcements"),
+    ]
+
+    enum Events {
+        static let sessionCreated = EventSpec(
+            "session.created", in: session,
+            [.init("session_id", .string), .init("project", .string, required: false),
+             .init("user_id", .string, required: false)],
+            "A session started")
+        static let sessionUpdated = EventSpec(
+            "session.updated", in: session, [.init("session_id", .string), .init("changes", .object)],
+            "Fields of a session changed")
+        static let sessionCheckpoint = EventSpec(
+            "session.checkpoint", in: session,
+            [.init("session_id", .string), .init("checkpoint_id", .string),
+             .init("quality_score", .number, required: false)],
+            "The session took a checkpoint")
+        static let sessionClosed = EventSpec(
+            "session.closed", in: session, [.init("session_id", .string), .init("reason", .string, required: false)],
+            "A session ended")
+        static let knowledgeCaptured = EventSpec(
+            "knowledge.captured", in: knowledge,
+            [.init("session_id", .string), .init("capture_id", .string), .init("content", .string),
+             .init("tags", .array, required: false)],
+            "A piece of knowledge was captured")
+        static let knowledgeSearchResult = EventSpec(
+            "knowledge.search_result", in: knowledge,
+            [.init("session_id", .string), .init("query", .string), .init("results", .array)],
+            "Results of a knowledge search")
+        static let checkpointCreated = EventSpec(
+            "checkpoint.created", in: checkpoint,
+            [.init("session_id", .string), .init("checkpoint_id", .string), .init("summary", .string, required: false)],
+            "A checkpoint was written")
+        static let checkpointRestored = EventSpec(
+            "checkpoint.restored", in: checkpoint, [.init("session_id", .string), .init("checkpoint_id", .string)],
+            "A session was restored from a checkpoint")
+
+        static let all = [
+            sessionCreated, sessionUpdated, sessionCheckpoint, sessionClosed, knowledgeCaptured, knowledgeSearchResult,
+            checkpointCreated, checkpointRestored,
+        ]
+    }
+
+    static func definition() -> ServiceDefinition {
+        ServiceDefinition(
+            name: "session-buddy", environmentPrefix: "SESSION_BUDDY", defaultPort: 8688,
+            welcomeMessage: "Connected to Session-Buddy session tracking",
+            channels: channels, events: Events.all)
+    }
+}

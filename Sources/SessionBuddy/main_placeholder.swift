@@ -1,1 +1,0 @@
-@main enum PlaceholderSessionBuddy { static func main() {} }

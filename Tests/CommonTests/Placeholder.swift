@@ -1,4 +1,0 @@
-import Testing
-import WSClient
-import Common
-@Test func placeholder() {}

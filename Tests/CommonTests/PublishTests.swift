@@ -1,0 +1,128 @@
+import Common
+import Testing
+import TestSupport
+
+@Suite("Producers: POST /api/events and the publish request (PROTOCOL §7)")
+struct PublishTests {
+    func subscribedClient(_ server: TestServer, _ room: String) async throws -> TestClient {
+        let client = try await server.client()
+        _ = try await client.request(["type": "request", "event": "subscribe", "data": ["channel": .string(room)]])
+        return client
+    }
+
+    @Test("HTTP publish of one event returns the subscriber count")
+    func httpSingle() async throws {
+        try await TestServer.with { server in
+            let client = try await subscribedClient(server, "item:9")
+            let response = try await HTTP.post(
+                server.httpURL + "/api/events", json: #"{"room":"item:9","event":"item.changed","data":{"item_id":"9","value":1}}"#)
+            #expect(response.status == 200)
+            #expect(response.body == .object(["status": "published", "event": "item.changed", "room": "item:9", "subscribers": 1]))
+            let event = try await client.next()
+            #expect(event["event"] == "item.changed")
+            #expect(event["data"]?["value"] == 1)
+            await client.close()
+        }
+    }
+
+    @Test("HTTP publish of a batch delivers each, in order")
+    func httpBatch() async throws {
+        try await TestServer.with { server in
+            let client = try await subscribedClient(server, "feed")
+            let response = try await HTTP.post(
+                server.httpURL + "/api/events",
+                json: #"[{"room":"feed","event":"feed.entry","data":{"text":"a"}},{"room":"feed","event":"feed.entry","data":{"text":"b"}},{"room":"global","event":"x"}]"#)
+            #expect(response.status == 200)
+            #expect(response.body["count"] == 3)
+            #expect(try await client.next()["data"]?["text"] == "a")
+            #expect(try await client.next()["data"]?["text"] == "b")
+            await client.close()
+        }
+    }
+
+    @Test(
+        "a bad HTTP publish is refused and delivers nothing",
+        arguments: [
+            ("not json", 400, "DECODE_ERROR"),
+            (#"{"room":"feed"}"#, 422, "VALIDATION_ERROR"),
+            (#"{"room":"feed","event":"feed.entry","data":{"text":5}}"#, 422, "VALIDATION_ERROR"),
+            (#"{"room":"feed","event":"feed.entry","data":[]}"#, 422, "VALIDATION_ERROR"),
+            (#"{"room":"nowhere","event":"feed.entry","data":{}}"#, 422, "INVALID_CHANNEL"),
+            (#"[{"room":"feed","event":"feed.entry","data":{"text":"ok"}},{"room":"feed","event":"feed.entry"}]"#, 422, "VALIDATION_ERROR"),
+            ("[1]", 400, "DECODE_ERROR"),
+        ])
+    func httpInvalid(body: String, status: Int, code: String) async throws {
+        try await TestServer.with { server in
+            let client = try await subscribedClient(server, "feed")
+            let response = try await HTTP.post(server.httpURL + "/api/events", json: body)
+            #expect(response.status == status)
+            #expect(response.body["error_code"] == .string(code))
+            #expect(await client.receivesNothing())
+            await client.close()
+        }
+    }
+
+    @Test("HTTP bodies over max_message_size are refused with 413")
+    func httpTooLarge() async throws {
+        try await TestServer.with(configure: { $0.maxMessageSize = 1024 }) { server in
+            let big = #"{"room":"global","event":"x","data":{"pad":""# + String(repeating: "a", count: 2000) + #""}}"#
+            let response = try await HTTP.post(server.httpURL + "/api/events", json: big)
+            #expect(response.status == 413)
+            #expect(response.body["error_code"] == "MESSAGE_TOO_LARGE")
+        }
+    }
+
+    @Test("publish request: subscribers get the event, the publisher an ack with the count")
+    func publishRequest() async throws {
+        try await TestServer.with { server in
+            let subscriber = try await subscribedClient(server, "global")
+            let publisher = try await server.client()
+            let ack = try await publisher.request([
+                "type": "request", "event": "publish", "id": "p1",
+                "data": ["room": "global", "event": "bench.tick", "data": ["n": 1]],
+            ])
+            #expect(ack["type"] == "ack")
+            #expect(ack["correlation_id"] == "p1")
+            #expect(ack["data"]?["subscribers"] == 1)
+            let event = try await subscriber.next()
+            #expect(event["event"] == "bench.tick")
+            #expect(event["room"] == "global")
+            #expect(event["data"]?["n"] == 1)
+            await subscriber.close()
+            await publisher.close()
+        }
+    }
+
+    @Test("an invalid publish request is VALIDATION_ERROR and delivers nothing")
+    func publishRequestInvalid() async throws {
+        try await TestServer.with { server in
+            let subscriber = try await subscribedClient(server, "item:1")
+            let publisher = try await server.client()
+            for data: JSONObject in [
+                ["room": "item:1", "event": "item.changed", "data": ["item_id": "1"]],
+                ["room": "item:1", "event": "nope", "data": [:]],
+                ["room": "item:1"],
+                ["room": "item:1", "event": "item.changed", "data": "text"],
+            ] {
+                let reply = try await publisher.request(["type": "request", "event": "publish", "id": "p", "data": .object(data)])
+                #expect(reply["type"] == "error")
+                #expect(reply["error_code"] == "VALIDATION_ERROR")
+                #expect(reply["correlation_id"] == "p")
+            }
+            #expect(await subscriber.receivesNothing())
+            await subscriber.close()
+            await publisher.close()
+        }
+    }
+
+    @Test("the publisher's own subscription receives its event before the ack")
+    func publisherSubscribed() async throws {
+        try await TestServer.with { server in
+            let client = try await subscribedClient(server, "global")
+            try await client.send(["type": "request", "event": "publish", "id": "p", "data": ["room": "global", "event": "e"]])
+            #expect(try await client.next()["type"] == "event")
+            #expect(try await client.next()["type"] == "ack")
+            await client.close()
+        }
+    }
+}

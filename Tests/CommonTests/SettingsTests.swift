@@ -1,0 +1,87 @@
+import Common
+import Foundation
+import Testing
+
+@Suite("Settings: YAML < environment < command line, errors name the key")
+struct SettingsTests {
+    let service = ServiceDefinition.testService
+
+    func file(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID4.make()).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("defaults without a file")
+    func defaults() throws {
+        let settings = try SettingsLoader.load(service: service, configPath: nil, environment: [:], flags: [:])
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.maxConnections == 1000)
+        #expect(settings.messageRateLimit == 100)
+        #expect(settings.heartbeatInterval == 30)
+        #expect(settings.cleanupInterval == 300)
+        #expect(settings.alertThresholds == AlertThresholds())
+    }
+
+    @Test("layers override in order")
+    func layers() throws {
+        let path = try file("""
+            port: 9100
+            max_connections: 50
+            alert_thresholds:
+              error_rate: 0.05
+            """)
+        let settings = try SettingsLoader.load(
+            service: service, configPath: path,
+            environment: ["TEST_SERVICE_WS_PORT": "9200", "TEST_SERVICE_WS_ALERT_THRESHOLDS_CONNECTION_LIMIT": "0.9"],
+            flags: ["port": "9300"])
+        #expect(settings.port == 9300)
+        #expect(settings.maxConnections == 50)
+        #expect(settings.alertThresholds.errorRate == 0.05)
+        #expect(settings.alertThresholds.connectionLimit == 0.9)
+    }
+
+    @Test(
+        "bad values stop start-up with the key named",
+        arguments: [
+            ("port: abc", "port: expected an integer"),
+            ("port: 70000", "port: expected an integer in 1...65535"),
+            ("max_connections: -1", "max_connections"),
+            ("alert_thresholds:\n  error_rate: 2", "alert_thresholds.error_rate"),
+            ("log_format: xml", "log_format: expected one of text, json"),
+            ("prot: 80", "unknown setting 'prot'"),
+            ("- a list", "expected a mapping"),
+        ])
+    func badFile(yaml: String, fragment: String) throws {
+        let path = try file(yaml)
+        do {
+            _ = try SettingsLoader.load(service: service, configPath: path, environment: [:], flags: [:])
+            Issue.record("expected an error for \(yaml)")
+        } catch {
+            #expect(error.description.contains(fragment), "\(error.description)")
+            #expect(error.description.hasPrefix(path))
+        }
+    }
+
+    @Test("bad environment values name the source")
+    func badEnvironment() {
+        #expect(throws: SettingsError.self) {
+            try SettingsLoader.load(service: service, configPath: nil, environment: ["TEST_SERVICE_WS_PORT": "x"], flags: [:])
+        }
+    }
+
+    @Test("an explicit config file must exist")
+    func missingFile() {
+        #expect(throws: SettingsError.self) {
+            try SettingsLoader.load(service: service, configPath: "/nonexistent.yaml", environment: [:], flags: [:])
+        }
+    }
+
+    @Test("environment variable names")
+    func environmentNames() {
+        let names = SettingsLoader.environmentVariables(prefix: "MAHAVISHNU")
+        #expect(names.contains("MAHAVISHNU_WS_PORT"))
+        #expect(names.contains("MAHAVISHNU_WS_CONFIG"))
+        #expect(names.contains("MAHAVISHNU_WS_ALERT_THRESHOLDS_ERROR_RATE"))
+    }
+}

@@ -1,0 +1,32 @@
+import Common
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Minimal HTTP for tests: status code and JSON body.
+public enum HTTP {
+    public static func get(_ url: String) async throws -> (status: Int, body: JSONValue) {
+        try await send(URLRequest(url: URL(string: url)!))
+    }
+
+    public static func post(_ url: String, json: String) async throws -> (status: Int, body: JSONValue) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(json.utf8)
+        return try await send(request)
+    }
+
+    public static func send(_ request: URLRequest) async throws -> (status: Int, body: JSONValue) {
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let text = String(decoding: data, as: UTF8.self)
+        return (status, (try? JSONParser.parse(text)) ?? .string(text))
+    }
+}
+
+extension JSONValue {
+    /// `value["key"]` for objects in tests.
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+}
