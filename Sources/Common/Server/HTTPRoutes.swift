@@ -6,6 +6,7 @@ extension RealtimeServer {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/health") { _, _ in try await Self.json(self.health()) }
+        router.get("/api/catalog") { _, _ in Self.json(self.definition.catalogJSON) }
         router.get("/api/rooms") { _, _ in
             let counts = try await self.roomCounts()
             let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })

@@ -16,6 +16,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Event loop threads (0 = one per core).") var eventLoopThreads: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(help: "text or json.") var logFormat: String?
+    @Flag(help: "Print the service's catalogue as its docs page (docs/services/<service>.md) and exit.")
+    var printCatalog = false
 
     /// The flags given, keyed like the YAML settings.
     var overrides: [String: String] {
@@ -45,6 +47,10 @@ public enum ServiceMain {
             options = try ServeOptions.parse(Array(CommandLine.arguments.dropFirst()))
         } catch {
             ServeOptions.exit(withError: error)
+        }
+        if options.printCatalog {
+            print(definition.catalogMarkdown, terminator: "")
+            exit(0)
         }
         let settings: Settings
         do {
