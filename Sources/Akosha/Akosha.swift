@@ -44,10 +44,25 @@ enum Akosha {
         static let all = [patternDetected, anomalyDetected, insightGenerated, aggregationCompleted]
     }
 
-    static func definition() -> ServiceDefinition {
-        ServiceDefinition(
+    static func definition(state: DetectionState = DetectionState()) -> ServiceDefinition {
+        let kept = "the newest \(DetectionState.capacity) are kept; `limit` defaults to \(DetectionState.defaultLimit)"
+        return ServiceDefinition(
             name: "akosha", environmentPrefix: "AKOSHA", defaultPort: 8692,
             welcomeMessage: "Connected to Akosha pattern detection",
-            channels: channels, events: Events.all)
+            channels: channels, events: Events.all,
+            requests: [
+                RequestSpec(
+                    "get_patterns",
+                    parameters: [.init("category", .string, required: false), .init("limit", .integer, required: false)],
+                    "`{category, patterns, count, total_seen}`: recent `pattern.detected` payloads, newest first, "
+                        + "of one category (the room's `{category}`) or `all`; \(kept)",
+                    handler: state.recentPatterns),
+                RequestSpec(
+                    "get_anomalies",
+                    parameters: [.init("severity", .string, required: false), .init("limit", .integer, required: false)],
+                    "`{anomalies, count, total_seen}`: recent `anomaly.detected` payloads, newest first; \(kept)",
+                    handler: state.recentAnomalies),
+            ],
+            observers: [state.observe])
     }
 }

@@ -50,10 +50,25 @@ enum Crackerjack {
         static let all = [testStarted, testCompleted, testFailed, qualityGateChecked, coverageUpdated, coverageFeed]
     }
 
-    static func definition() -> ServiceDefinition {
+    static func definition(state: QualityState = QualityState()) -> ServiceDefinition {
         ServiceDefinition(
             name: "crackerjack", environmentPrefix: "CRACKERJACK", defaultPort: 8686,
             welcomeMessage: "Connected to Crackerjack quality monitoring",
-            channels: channels, events: Events.all)
+            channels: channels, events: Events.all,
+            requests: [
+                RequestSpec(
+                    "get_test_status", parameters: [.init("run_id", .string)],
+                    "`{run_id, status, test_suite, total_tests, tests_completed, tests_failed, failures, duration_seconds, "
+                        + "updated_at}` from the run's test events; `status` is `running`, `passed` or `failed` "
+                        + "(`not_found` for an unknown run); the first \(QualityState.failuresKept) failures are listed",
+                    handler: state.testStatus),
+                RequestSpec(
+                    "get_quality_gate", parameters: [.init("project", .string)],
+                    "`{project, status, gates, coverage, updated_at}`: the latest result of each gate and the latest "
+                        + "coverage; `status` is `passed` when every gate passed, else `failed` (`not_found` for an "
+                        + "unknown project)",
+                    handler: state.qualityGate),
+            ],
+            observers: [state.observe])
     }
 }

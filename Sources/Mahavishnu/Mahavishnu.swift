@@ -78,10 +78,24 @@ enum Mahavishnu {
         ]
     }
 
-    static func definition() -> ServiceDefinition {
+    static func definition(state: OrchestrationState = OrchestrationState()) -> ServiceDefinition {
         ServiceDefinition(
             name: "mahavishnu", environmentPrefix: "MAHAVISHNU", defaultPort: 8690,
             welcomeMessage: "Connected to Mahavishnu orchestration",
-            channels: channels, events: Events.all)
+            channels: channels, events: Events.all,
+            requests: [
+                RequestSpec(
+                    "get_workflow_status", parameters: [.init("workflow_id", .string)],
+                    "`{workflow_id, status, stages_completed, total_stages, stages, adapter, result, error, started_at, "
+                        + "updated_at}` from the workflow events seen (`total_stages` from `workflow.started`'s metadata), "
+                        + "or `{workflow_id, status: \"not_found\"}`",
+                    handler: state.workflowStatus),
+                RequestSpec(
+                    "get_pool_status", parameters: [.init("pool_id", .string)],
+                    "`{pool_id, status, workers: [{worker_id, status}], worker_count, config, details, updated_at}` "
+                        + "from the pool and worker events seen, or `{pool_id, status: \"not_found\"}`",
+                    handler: state.poolStatus),
+            ],
+            observers: [state.observe])
     }
 }

@@ -60,10 +60,19 @@ enum SessionBuddy {
         ]
     }
 
-    static func definition() -> ServiceDefinition {
+    static func definition(state: SessionState = SessionState()) -> ServiceDefinition {
         ServiceDefinition(
             name: "session-buddy", environmentPrefix: "SESSION_BUDDY", defaultPort: 8688,
             welcomeMessage: "Connected to Session-Buddy session tracking",
-            channels: channels, events: Events.all)
+            channels: channels, events: Events.all,
+            requests: [
+                RequestSpec(
+                    "get_session_status", parameters: [.init("session_id", .string)],
+                    "`{session_id, status, project, user_id, created_at, updated_at, checkpoints, last_checkpoint_id, "
+                        + "knowledge_captures, closed_reason}` from the session's events; `status` is `active` or "
+                        + "`closed` (`not_found` for an unknown session)",
+                    handler: state.sessionStatus),
+            ],
+            observers: [state.observe])
     }
 }

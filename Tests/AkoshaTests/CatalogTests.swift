@@ -9,6 +9,11 @@ struct AkoshaCatalogTests {
     @Test("docs/services/akosha.md matches the catalogue")
     func docs() { expectCatalogDocsCurrent(Akosha.definition()) }
 
+    @Test("every event is delivered over HTTP and the publish request; broken payloads are refused")
+    func conformance() async throws {
+        try await TestServer.with(Akosha.definition()) { server in try await server.expectCatalogConformance(Akosha.definition()) }
+    }
+
     @Test("GET /api/catalog lists every channel and event")
     func catalogEndpoint() async throws {
         try await TestServer.with(Akosha.definition()) { server in

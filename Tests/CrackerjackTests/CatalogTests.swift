@@ -9,6 +9,11 @@ struct CrackerjackCatalogTests {
     @Test("docs/services/crackerjack.md matches the catalogue")
     func docs() { expectCatalogDocsCurrent(Crackerjack.definition()) }
 
+    @Test("every event is delivered over HTTP and the publish request; broken payloads are refused")
+    func conformance() async throws {
+        try await TestServer.with(Crackerjack.definition()) { server in try await server.expectCatalogConformance(Crackerjack.definition()) }
+    }
+
     @Test("GET /api/catalog lists every channel and event")
     func catalogEndpoint() async throws {
         try await TestServer.with(Crackerjack.definition()) { server in

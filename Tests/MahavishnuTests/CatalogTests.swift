@@ -9,6 +9,11 @@ struct MahavishnuCatalogTests {
     @Test("docs/services/mahavishnu.md matches the catalogue")
     func docs() { expectCatalogDocsCurrent(Mahavishnu.definition()) }
 
+    @Test("every event is delivered over HTTP and the publish request; broken payloads are refused")
+    func conformance() async throws {
+        try await TestServer.with(Mahavishnu.definition()) { server in try await server.expectCatalogConformance(Mahavishnu.definition()) }
+    }
+
     @Test("GET /api/catalog lists every channel and event")
     func catalogEndpoint() async throws {
         try await TestServer.with(Mahavishnu.definition()) { server in

@@ -9,6 +9,11 @@ struct SessionBuddyCatalogTests {
     @Test("docs/services/session-buddy.md matches the catalogue")
     func docs() { expectCatalogDocsCurrent(SessionBuddy.definition()) }
 
+    @Test("every event is delivered over HTTP and the publish request; broken payloads are refused")
+    func conformance() async throws {
+        try await TestServer.with(SessionBuddy.definition()) { server in try await server.expectCatalogConformance(SessionBuddy.definition()) }
+    }
+
     @Test("GET /api/catalog lists every channel and event")
     func catalogEndpoint() async throws {
         try await TestServer.with(SessionBuddy.definition()) { server in

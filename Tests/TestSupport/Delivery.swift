@@ -37,3 +37,14 @@ extension TestServer {
         await client.close()
     }
 }
+
+extension TestClient {
+    /// Sends a service request and returns the reply's `data`, checking it is a `response` to it.
+    public func ask(_ event: String, _ data: JSONObject = [:]) async throws -> JSONObject {
+        let reply = try await request(["type": "request", "event": .string(event), "id": "q", "data": .object(data)])
+        #expect(reply["type"] == "response", "\(event): \(reply)")
+        #expect(reply["event"] == .string(event))
+        #expect(reply["correlation_id"] == "q")
+        return reply["data"]?.objectValue ?? [:]
+    }
+}

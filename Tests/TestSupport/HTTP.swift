@@ -25,8 +25,3 @@ public enum HTTP {
         return (status, (try? JSONParser.parse(text)) ?? .string(text))
     }
 }
-
-extension JSONValue {
-    /// `value["key"]` for objects in tests.
-    public subscript(key: String) -> JSONValue? { objectValue?[key] }
-}

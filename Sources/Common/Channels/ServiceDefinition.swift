@@ -68,3 +68,23 @@ public struct ServiceDefinition: Sendable {
         self.observers = observers
     }
 }
+
+extension RequestContext {
+    /// An optional string parameter; present but not a string is a `VALIDATION_ERROR`.
+    public func optionalString(_ key: String) throws(ProtocolError) -> String? {
+        switch data[key] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value.isEmpty ? nil : value
+        case let other?: throw .validation("data.\(key) must be a string, got \(other.typeName)")
+        }
+    }
+
+    /// An optional integer parameter within `range`, else `fallback`.
+    public func integer(_ key: String, in range: ClosedRange<Int>, default fallback: Int) throws(ProtocolError) -> Int {
+        guard let value = data[key], value != .null else { return fallback }
+        guard let number = value.intValue, range.contains(Int(number)) else {
+            throw .validation("data.\(key) must be an integer in \(range)")
+        }
+        return Int(number)
+    }
+}

@@ -50,6 +50,9 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// `value["key"]`: the member of an object, nil for anything else.
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
