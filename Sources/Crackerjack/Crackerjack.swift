@@ -11,9 +11,9 @@ enum Crackerjack {
     static let global: ChannelPattern = "global"
 
     static let channels: [ChannelSpec] = [
-        ChannelSpec(test, permission: "crackerjack:read", "Progress and failures of one test run"),
-        ChannelSpec(quality, permission: "crackerjack:read", "Quality gates and coverage of one project"),
-        ChannelSpec(coverage, permission: "crackerjack:read", "Coverage updates of every project"),
+        ChannelSpec(test, permissions: ["crackerjack:read", "read"], "Progress and failures of one test run"),
+        ChannelSpec(quality, permissions: ["crackerjack:read", "read"], "Quality gates and coverage of one project"),
+        ChannelSpec(coverage, permissions: ["crackerjack:read", "read"], "Coverage updates of every project"),
         ChannelSpec(global, "System-wide announcements"),
     ]
 
@@ -51,7 +51,7 @@ enum Crackerjack {
     }
 
     static func definition(state: QualityState = QualityState()) -> ServiceDefinition {
-        ServiceDefinition(
+        var definition = ServiceDefinition(
             name: "crackerjack", environmentPrefix: "CRACKERJACK", defaultPort: 8686,
             welcomeMessage: "Connected to Crackerjack quality monitoring",
             channels: channels, events: Events.all,
@@ -70,5 +70,8 @@ enum Crackerjack {
                     handler: state.qualityGate),
             ],
             observers: [state.observe])
+        // The reference's crackerjack falls back to the ecosystem-wide secret.
+        definition.environmentAliases = ["BODAI_SHARED_SECRET": "jwt_secret"]
+        return definition
     }
 }

@@ -1,11 +1,15 @@
 import Common
+import HTTPTypes
 import Logging
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 import WSClient
 
 public struct TestTimeout: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) { self.description = description }
 }
 
 /// A real WebSocket client (swift-websocket's `WSClient`) with a simple, poll-based API for tests.
@@ -24,14 +28,20 @@ public final class TestClient: Sendable {
 
     private init() {}
 
-    public static func connect(_ url: String, timeout: Duration = .seconds(5)) async throws -> TestClient {
+    /// Connects; `headers` go with the upgrade request (e.g. `Authorization`), `tls` makes it `wss://`.
+    public static func connect(
+        _ url: String, headers: [String: String] = [:], tls: TLSConfiguration? = nil, timeout: Duration = .seconds(5)
+    ) async throws -> TestClient {
         let client = TestClient()
+        var fields = HTTPFields()
+        for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
+        let configuration = WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: fields)
         var logger = Logger(label: "test.client")
         logger.logLevel = .critical
         let task = Task { [logger] in
             do {
                 let close = try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 16 << 20), logger: logger
+                    url: url, configuration: configuration, tlsConfiguration: tls, logger: logger
                 ) { inbound, outbound, _ in
                     client.state.withLock { $0.writer = outbound }
                     for try await message in inbound.messages(maxSize: 16 << 20) {

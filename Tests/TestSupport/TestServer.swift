@@ -15,7 +15,7 @@ public struct TestServer: Sendable {
         configure(&settings)
         var logger = Logger(label: "test.\(definition.name)")
         logger.logLevel = .warning
-        let server = RealtimeServer(definition: definition, settings: settings, logger: logger)
+        let server = try await RealtimeServer(definition: definition, settings: settings, logger: logger)
         let task = Task { try await server.run(handleSignals: false) }
         let port = await server.listeningPort()
         return TestServer(server: server, port: port, task: task)
@@ -59,7 +59,7 @@ extension ServiceDefinition {
     public static let testService = ServiceDefinition(
         name: "test-service", environmentPrefix: "TEST_SERVICE", defaultPort: 0, welcomeMessage: "Connected to tests",
         channels: [
-            ChannelSpec("item:{item_id}", "one item"),
+            ChannelSpec("item:{item_id}", permission: "item:read", "one item"),
             ChannelSpec("feed", "a literal room"),
             ChannelSpec("global", "announcements"),
         ],

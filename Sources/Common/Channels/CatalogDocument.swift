@@ -6,7 +6,8 @@ extension ServiceDefinition {
             "service": .string(name),
             "default_port": JSONValue(defaultPort),
             "channels": .array(catalog.channels.map { channel in
-                ["pattern": .string(channel.pattern.template), "permission": JSONValue(channel.permission),
+                ["pattern": .string(channel.pattern.template),
+                 "permissions": .array(channel.permissions.sorted().map { .string($0) }),
                  "summary": .string(channel.summary)]
             }),
             "events": .array(catalog.events.map { event in
@@ -35,11 +36,12 @@ extension ServiceDefinition {
             "",
             "## Channels",
             "",
-            "| room | permission | what |",
+            "| room | permission (when auth is on; `admin` or `\(name):admin` grants all) | what |",
             "|---|---|---|",
         ]
         for channel in catalog.channels {
-            lines.append("| `\(channel.pattern)` | \(channel.permission.map { "`\($0)`" } ?? "any client") | \(channel.summary) |")
+            let permissions = channel.permissions.sorted().map { "`\($0)`" }.joined(separator: " or ")
+            lines.append("| `\(channel.pattern)` | \(permissions.isEmpty ? "any authenticated client" : permissions) | \(channel.summary) |")
         }
         lines += [
             "",

@@ -26,16 +26,20 @@ public struct FieldSpec: Sendable {
     }
 }
 
-/// A room family clients can subscribe to, and the permission an authenticated user needs for it.
+/// A room family clients can subscribe to, and the permissions that let an authenticated user in.
 public struct ChannelSpec: Sendable {
     public let pattern: ChannelPattern
     public let summary: String
-    /// Permission a token must carry to subscribe (besides `admin`); nil means any authenticated user.
-    public let permission: String?
+    /// Any one of these (or `admin`) lets a token subscribe; empty means any authenticated user.
+    public let permissions: Set<String>
 
     public init(_ pattern: ChannelPattern, permission: String? = nil, _ summary: String) {
+        self.init(pattern, permissions: permission.map { [$0] } ?? [], summary)
+    }
+
+    public init(_ pattern: ChannelPattern, permissions: Set<String>, _ summary: String) {
         self.pattern = pattern
-        self.permission = permission
+        self.permissions = permissions
         self.summary = summary
     }
 }

@@ -53,6 +53,9 @@ public struct ServiceDefinition: Sendable {
     public let requests: [RequestSpec]
     /// Called for every published event, before fan-out, on the publisher's thread.
     public let observers: [@Sendable (PublishedEvent) -> Void]
+    /// Extra environment variable → settings key (e.g. crackerjack's `BODAI_SHARED_SECRET` → `jwt_secret`),
+    /// weaker than the service's own names.
+    public var environmentAliases: [String: String] = [:]
 
     public init(
         name: String, environmentPrefix: String, defaultPort: Int, welcomeMessage: String,

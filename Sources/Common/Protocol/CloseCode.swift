@@ -23,4 +23,15 @@ public struct CloseCode: Sendable, Equatable, Hashable {
     /// An unexpected server fault, or a peer that stopped answering heartbeat pings.
     public static let internalError = CloseCode(1011, "Internal error")
     public static let heartbeatTimeout = CloseCode(1011, "Heartbeat timeout")
+    /// A client that keeps sending after `RATE_LIMIT_EXCEEDED` errors.
+    public static let rateLimitAbuse = CloseCode(1008, "Message rate limit exceeded repeatedly")
+
+    public static let authenticationFailed = CloseCode(1008, "Authentication failed")
+    public static let authenticationRequired = CloseCode(1008, "Authentication required")
+
+    // 4xxx: ours.
+    /// The token's `exp` passed without a refresh (a new `auth` request).
+    public static let tokenExpired = CloseCode(4003, "Token expired")
+    /// The client did not read fast enough: `max_outbound_buffer` bytes were waiting for it.
+    public static let slowConsumer = CloseCode(4008, "Slow consumer")
 }

@@ -10,7 +10,7 @@ struct ConnectionSupervisor: Service {
     let server: RealtimeServer
 
     func run() async throws {
-        let interval = TimeAmount.nanoseconds(Int64(server.settings.heartbeatInterval * 1e9))
+        let interval = TimeAmount.interval(server.settings.heartbeatInterval)
         let tasks = server.hub.shards.map { shard in
             shard.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 shard.heartbeat()

@@ -13,6 +13,7 @@ extension RealtimeServer {
             return Self.json(["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)])
         }
         router.post("/api/events") { request, _ in
+            if let refusal = await self.refuseUnauthorizedPublisher(request) { return refusal }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: self.settings.maxMessageSize)
@@ -22,6 +23,24 @@ extension RealtimeServer {
             return await self.publishFromHTTP(body)
         }
         return router
+    }
+
+    /// With auth on, HTTP publishers need `X-API-Key` or a bearer token with `publish` (or admin) rights.
+    func refuseUnauthorizedPublisher(_ request: Request) async -> Response? {
+        guard let authenticator else { return nil }
+        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        guard let credential = Credential.from(headers: headers, uri: request.uri.description) else {
+            return Self.error(.unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
+        }
+        do {
+            let identity = try await authenticator.identity(credential: credential)
+            guard identity.mayPublish(service: name) else {
+                return Self.error(.forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+            }
+            return nil
+        } catch {
+            return Self.error(.unauthorized, error.code, error.message)
+        }
     }
 
     /// `GET /health`: liveness plus the numbers operators look at first.

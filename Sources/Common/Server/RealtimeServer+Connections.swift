@@ -6,11 +6,21 @@ import NIOWebSocket
 extension RealtimeServer {
     /// WebSocket endpoints: `/` for old clients, `/ws` for new ones.
     static let webSocketPaths: Set<Substring> = ["/", "/ws"]
+    static let echoPath: Substring = "/echo"
+
+    static func path(of request: HTTPRequestHead) -> Substring {
+        request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    }
 
     func admit(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
-        let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        guard Self.webSocketPaths.contains(path) else {
+        let path = Self.path(of: request)
+        guard Self.webSocketPaths.contains(path) || (settings.echoEndpoint && path == Self.echoPath) else {
             return UpgradeRefusal(.notFound, code: "NOT_FOUND", "WebSocket endpoints are / and /ws")
+        }
+        if !settings.allowedOrigins.isEmpty, let origin = request.headers.first(name: "origin"),
+            !settings.allowedOrigins.contains(origin)
+        {
+            return UpgradeRefusal(.forbidden, code: "ORIGIN_FORBIDDEN", "Origin '\(origin)' is not allowed")
         }
         guard !lifecycle.isDraining else {
             return UpgradeRefusal(
@@ -21,13 +31,27 @@ extension RealtimeServer {
                 .serviceUnavailable, code: "SERVER_AT_CAPACITY",
                 "Server at maximum capacity (\(settings.maxConnections) connections)", headers: [("Retry-After", "5")])
         }
+        if settings.maxConnectionsPerIP > 0, addresses.count(Self.address(of: channel)) >= settings.maxConnectionsPerIP {
+            return UpgradeRefusal(
+                .serviceUnavailable, code: "TOO_MANY_CONNECTIONS_FROM_ADDRESS",
+                "At most \(settings.maxConnectionsPerIP) connections per address", headers: [("Retry-After", "5")])
+        }
         return nil
     }
 
+    static func address(of channel: any Channel) -> String { channel.remoteAddress?.ipAddress ?? "unknown" }
+
     func install(_ request: HTTPRequestHead, _ channel: any Channel) throws {
+        let delegate: any ConnectionDelegate = Self.path(of: request) == Self.echoPath ? echo : self
         let connection = WebSocketConnection(
-            id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: channel.remoteAddress?.description ?? "unknown",
-            shard: hub.shard(for: channel.eventLoop), delegate: self, maxMessageSize: settings.maxMessageSize)
+            id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Self.address(of: channel),
+            shard: hub.shard(for: channel.eventLoop), delegate: delegate, maxMessageSize: settings.maxMessageSize,
+            messageRate: settings.messageRateLimit, closeDeadline: .interval(settings.handshakeTimeout))
+        connection.auth.credential = Credential.from(
+            headers: request.headers.map { (name: $0.name, value: $0.value) }, uri: request.uri)
+        // Past the high-water mark the channel turns unwritable and the connection closes as a slow consumer.
+        try channel.syncOptions?.setOption(
+            .writeBufferWaterMark, value: .init(low: settings.maxOutboundBuffer / 2, high: settings.maxOutboundBuffer))
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(connection)
@@ -38,12 +62,14 @@ extension RealtimeServer: ConnectionDelegate {
     func connectionOpened(_ connection: WebSocketConnection) {
         statistics.activeConnections.add(1, ordering: .relaxed)
         statistics.totalConnections.add(1, ordering: .relaxed)
+        addresses.opened(connection.remoteAddress)
         logger.info("connected", metadata: ["connection_id": "\(connection.id)", "remote": "\(connection.remoteAddress)"])
-        connection.send(Envelope.event("session.created", data: welcome(for: connection), room: nil))
+        startAuthentication(connection)
     }
 
     func connectionClosed(_ connection: WebSocketConnection) {
         statistics.activeConnections.subtract(1, ordering: .relaxed)
+        addresses.closed(connection.remoteAddress)
         logger.info(
             "disconnected",
             metadata: ["connection_id": "\(connection.id)", "rooms": "\(connection.rooms.sorted().joined(separator: ","))"])
@@ -55,10 +81,10 @@ extension RealtimeServer: ConnectionDelegate {
             "connection_id": .string(connection.id),
             "server": .string(name),
             "message": .string(definition.welcomeMessage),
-            "authenticated": false,
-            "secure": false,
+            "authenticated": .bool(connection.auth.identity.isAuthenticated),
+            "secure": .bool(settings.tls.enabled),
             "rate_limit": JSONValue(settings.messageRateLimit),
-            "tls_mode": "WS",
+            "tls_mode": settings.tls.enabled ? "WSS" : "WS",
             "protocol_version": 1,
             "heartbeat_interval": JSONValue(settings.heartbeatInterval),
             "max_message_size": JSONValue(settings.maxMessageSize),

@@ -2,13 +2,27 @@ import NIOCore
 
 /// Dispatch of client messages (PROTOCOL §2-§3, §7). Runs on the connection's event loop.
 extension RealtimeServer {
-    func connection(_ connection: WebSocketConnection, received message: ByteBuffer) {
+    func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool) {
+        if connection.auth.verifying {
+            // Keep order: messages sent right after a token wait until it is verified.
+            guard connection.auth.queued.count < ConnectionAuth.maxQueued else {
+                return connection.close(.init(1008, "Too many messages before authentication completed"))
+            }
+            return connection.auth.queued.append((message, isText))
+        }
         statistics.messagesReceived.add(1, ordering: .relaxed)
+        let decoded = Result { () throws(ProtocolError) in try Envelope.decode(message) }
+        if gateUnauthenticated(connection, decoded) { return }
+        guard connection.rateLimit.take() else {
+            if connection.rateLimit.isAbusive { return connection.close(.rateLimitAbuse) }
+            let limited = ProtocolError(
+                .rateLimitExceeded, "Message rate limit exceeded. Retry after \(connection.rateLimit.retryAfter) seconds.")
+            return reply(to: connection, error: limited, correlationID: try? decoded.get().replyCorrelationID)
+        }
         let request: Envelope
-        do {
-            request = try Envelope.decode(message)
-        } catch {
-            return reply(to: connection, error: error, correlationID: nil)
+        switch decoded {
+        case .success(let envelope): request = envelope
+        case .failure(let error): return reply(to: connection, error: error, correlationID: nil)
         }
         do {
             try dispatch(request, from: connection)
@@ -38,8 +52,7 @@ extension RealtimeServer {
                     .unknownRequest, "Clients do not send events; publish with {\"type\":\"request\",\"event\":\"publish\"}")
             case "publish": try publish(request, from: connection)
             case "auth":
-                // Authentication is off: say so in a response, which old clients read as success.
-                connection.send(.response(to: request, data: ["status": "auth_disabled", "user_id": nil]))
+                authenticate(request, connection)
             case let name?:
                 guard let spec = requests[name] else {
                     throw ProtocolError(.unknownRequest, "Unknown request event: \(name)")
@@ -64,6 +77,15 @@ extension RealtimeServer {
         }
         if subscribe {
             try definition.catalog.validateSubscription(room)
+            if let channel = definition.catalog.channel(for: room),
+                !connection.auth.identity.maySubscribe(channel, service: name)
+            {
+                throw ProtocolError(.forbidden, "Not authorized to subscribe to \(room)")
+            }
+            guard connection.rooms.count < settings.maxSubscriptions || connection.rooms.contains(room) else {
+                throw ProtocolError(
+                    .tooManySubscriptions, "A connection may be in at most \(settings.maxSubscriptions) rooms; unsubscribe first")
+            }
             connection.shard.join(room, connection)
         } else {
             try RoomName.validate(room)
@@ -75,6 +97,9 @@ extension RealtimeServer {
 
     /// `{"type":"request","event":"publish","data":{"room":R,"event":E,"data":{...}}}` → `ack` with the count.
     private func publish(_ request: Envelope, from connection: WebSocketConnection) throws(ProtocolError) {
+        guard connection.auth.identity.mayPublish(service: name) else {
+            throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+        }
         guard let room = request.data["room"]?.stringValue, let event = request.data["event"]?.stringValue else {
             throw .validation("publish requires data.room and data.event (strings) and data.data (object)")
         }

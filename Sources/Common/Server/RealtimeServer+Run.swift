@@ -10,9 +10,10 @@ extension RealtimeServer {
             router: makeRouter(),
             server: HTTPServerBuilder { responder in
                 RealtimeChildChannel(
-                    responder: responder, http1: .init(),
+                    responder: responder, http1: .init(idleTimeout: .seconds(60)),
                     admit: { [self] request, channel in admit(request, channel) },
-                    install: { [self] request, channel in try install(request, channel) })
+                    install: { [self] request, channel in try install(request, channel) },
+                    handshakeTimeout: .interval(self.settings.handshakeTimeout))
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), backlog: 4096),
             onServerRunning: { [self] channel in

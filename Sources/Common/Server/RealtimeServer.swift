@@ -21,8 +21,12 @@ public final class RealtimeServer: Sendable {
     let requests: [String: RequestSpec]
     let statistics = Statistics()
     let lifecycle = Lifecycle()
+    let addresses = AddressCounter()
+    let echo = EchoDelegate()
+    /// Present when `auth_enabled`; nil means every client is anonymous and trusted.
+    let authenticator: Authenticator?
 
-    public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) {
+    public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
         self.settings = settings
         var logger = logger ?? Logger(label: definition.name)
@@ -34,6 +38,8 @@ public final class RealtimeServer: Sendable {
             : MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
         self.hub = Hub(group: group)
         self.requests = Dictionary(definition.requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.authenticator =
+            settings.auth.enabled ? try await Authenticator(settings: settings.auth, service: definition.name) : nil
     }
 
     public var name: String { definition.name }

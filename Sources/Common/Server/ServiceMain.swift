@@ -67,7 +67,13 @@ public enum ServiceMain {
             handler.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             return handler
         }
-        let server = RealtimeServer(definition: definition, settings: settings)
+        let server: RealtimeServer
+        do {
+            server = try await RealtimeServer(definition: definition, settings: settings)
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
+            exit(configurationErrorStatus)
+        }
         do {
             try await server.run()
             exit(0)

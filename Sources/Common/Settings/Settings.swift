@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Alert thresholds (PROTOCOL/issue wording): latencies in milliseconds, rates and limits as fractions.
 public struct AlertThresholds: Sendable, Equatable {
     public var connectionLatency: Double = 100
@@ -26,10 +28,76 @@ public struct Settings: Sendable, Equatable {
     public var shutdownTimeout: Double = 5
     /// Event loop threads; 0 means one per CPU core.
     public var eventLoopThreads = 0
+    /// Connections from one IP address; 0 means no per-address limit.
+    public var maxConnectionsPerIP = 0
+    /// Rooms one connection may be in at once.
+    public var maxSubscriptions = 100
+    /// Bytes queued for one slow client before it is closed with 4008 (its socket buffer is not counted).
+    public var maxOutboundBuffer = 4 << 20
+    /// Seconds a new TCP connection may take to send its HTTP request (and to finish a close handshake).
+    public var handshakeTimeout: Double = 10
+    /// `Origin` values allowed to open WebSockets; empty allows any (non-browser clients send none).
+    public var allowedOrigins: [String] = []
+    /// Serve `/echo`, a WebSocket that echoes every message: only for protocol conformance runs (Autobahn).
+    public var echoEndpoint = false
     public var logLevel = "info"
     /// `text` or `json`.
     public var logFormat = "text"
     public var alertThresholds = AlertThresholds()
+    public var auth = AuthSettings()
+    public var tls = TLSSettings()
 
     public init(port: Int) { self.port = port }
+
+    /// Checks that hold across keys; named after the key to fix.
+    func validate() throws(SettingsError) {
+        if auth.enabled, auth.jwtSecret == nil, auth.jwtPublicKeyFile == nil, auth.apiKeys.isEmpty {
+            throw SettingsError(
+                description: "auth_enabled: true needs jwt_secret (HS*), jwt_public_key_file (RS256/ES256) or api_keys")
+        }
+        if auth.jwtAlgorithm.hasPrefix("HS"), auth.jwtPublicKeyFile != nil {
+            throw SettingsError(description: "jwt_public_key_file: only used with RS256 or ES256, not \(auth.jwtAlgorithm)")
+        }
+        if !auth.jwtAlgorithm.hasPrefix("HS"), auth.enabled, auth.jwtPublicKeyFile == nil, auth.apiKeys.isEmpty {
+            throw SettingsError(description: "jwt_public_key_file: required for \(auth.jwtAlgorithm)")
+        }
+        if tls.enabled, tls.certFile == nil || tls.keyFile == nil {
+            throw SettingsError(description: "tls.enabled: true needs tls.cert_file and tls.key_file")
+        }
+    }
+}
+
+/// Authentication (PROTOCOL §4). Off by default, as in the reference; when on, it never fails open.
+public struct AuthSettings: Sendable, Equatable {
+    public var enabled = false
+    /// HMAC secret for HS256/HS384/HS512 tokens. Prefer the environment (`<PREFIX>_JWT_SECRET`) to the file.
+    public var jwtSecret: String?
+    /// HS256 (default), HS384, HS512, RS256 or ES256.
+    public var jwtAlgorithm = "HS256"
+    /// PEM public key (or certificate for RS256) that verifies RS256/ES256 tokens.
+    public var jwtPublicKeyFile: String?
+    /// Keys for producers and operators (`X-API-Key`), each with full rights.
+    public var apiKeys: [String] = []
+    /// Seconds a connection may wait before sending its first-frame `auth` request.
+    public var timeout: Double = 5
+
+    public init() {}
+}
+
+/// `wss://` with certificate files (swift-nio-ssl); TLS 1.2 is the minimum.
+public struct TLSSettings: Sendable, Equatable {
+    public var enabled = false
+    public var certFile: String?
+    public var keyFile: String?
+    /// CA bundle for client certificates; setting it (or `verify_client`) requires them.
+    public var caFile: String?
+    public var verifyClient = false
+
+    public init() {}
+}
+
+
+extension TimeAmount {
+    /// A duration from a settings value in (fractional) seconds.
+    static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
 }

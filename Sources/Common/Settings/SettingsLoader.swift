@@ -9,11 +9,24 @@ public struct SettingsError: Error, CustomStringConvertible, Sendable {
 /// One settings key: its YAML name (dotted when nested), how to parse it, where it goes.
 struct SettingKey: Sendable {
     let name: String
+    /// Other environment names, `{P}` standing for the service prefix (the reference's `MAHAVISHNU_JWT_SECRET`...).
+    var aliases: [String] = []
     let apply: @Sendable (inout Settings, Any) throws(SettingsError) -> Void
 
     /// `alert_thresholds.error_rate` → `MAHAVISHNU_WS_ALERT_THRESHOLDS_ERROR_RATE`.
     func environmentName(prefix: String) -> String {
         prefix + "_WS_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Every environment name, weakest first: aliases, then the canonical name.
+    func environmentNames(prefix: String, extra: [String]) -> [String] {
+        extra + aliases.map { $0.replacingOccurrences(of: "{P}", with: prefix) } + [environmentName(prefix: prefix)]
+    }
+
+    func with(aliases: String...) -> SettingKey {
+        var key = self
+        key.aliases = aliases
+        return key
     }
 }
 
@@ -30,17 +43,35 @@ public enum SettingsLoader {
         key("max_message_size", \.maxMessageSize, integer(256...(64 << 20))),
         key("shutdown_timeout", \.shutdownTimeout, number(0...600)),
         key("event_loop_threads", \.eventLoopThreads, integer(0...256, allowZero: true)),
+        key("max_connections_per_ip", \.maxConnectionsPerIP, integer(0...10_000_000, allowZero: true)),
+        key("max_subscriptions", \.maxSubscriptions, integer(1...100_000)),
+        key("max_outbound_buffer", \.maxOutboundBuffer, integer(64 << 10...(1 << 30))),
+        key("handshake_timeout", \.handshakeTimeout, number(0.1...600)),
+        key("allowed_origins", \.allowedOrigins, stringList),
+        key("echo_endpoint", \.echoEndpoint, boolean),
         key("log_level", \.logLevel, oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         key("log_format", \.logFormat, oneOf(["text", "json"])),
         key("alert_thresholds.connection_latency", \.alertThresholds.connectionLatency, number(0...3_600_000)),
         key("alert_thresholds.message_latency", \.alertThresholds.messageLatency, number(0...3_600_000)),
         key("alert_thresholds.error_rate", \.alertThresholds.errorRate, number(0...1)),
         key("alert_thresholds.connection_limit", \.alertThresholds.connectionLimit, number(0...1)),
+        key("auth_enabled", \.auth.enabled, boolean).with(aliases: "{P}_AUTH_ENABLED"),
+        key("jwt_secret", \.auth.jwtSecret, optionalString).with(aliases: "{P}_JWT_SECRET"),
+        key("jwt_algorithm", \.auth.jwtAlgorithm, upperOneOf(["HS256", "HS384", "HS512", "RS256", "ES256"]))
+            .with(aliases: "{P}_JWT_ALGORITHM"),
+        key("jwt_public_key_file", \.auth.jwtPublicKeyFile, optionalString).with(aliases: "{P}_JWT_PUBLIC_KEY_FILE"),
+        key("api_keys", \.auth.apiKeys, stringList).with(aliases: "{P}_API_KEYS"),
+        key("auth_timeout", \.auth.timeout, number(0.1...600)),
+        key("tls.enabled", \.tls.enabled, boolean),
+        key("tls.cert_file", \.tls.certFile, optionalString).with(aliases: "{P}_WS_CERT_FILE"),
+        key("tls.key_file", \.tls.keyFile, optionalString).with(aliases: "{P}_WS_KEY_FILE"),
+        key("tls.ca_file", \.tls.caFile, optionalString).with(aliases: "{P}_WS_CA_FILE"),
+        key("tls.verify_client", \.tls.verifyClient, boolean).with(aliases: "{P}_WS_VERIFY_CLIENT"),
     ]
 
     /// Names every environment variable the service reads, for docs and `--help`.
     public static func environmentVariables(prefix: String) -> [String] {
-        [prefix + "_WS_CONFIG"] + keys.map { $0.environmentName(prefix: prefix) }
+        [prefix + "_WS_CONFIG"] + keys.flatMap { $0.environmentNames(prefix: prefix, extra: []) }
     }
 
     /// - Parameters:
@@ -58,12 +89,14 @@ public enum SettingsLoader {
         }
         var fromEnvironment: [String: Any] = [:]
         for key in keys {
-            if let value = environment[key.environmentName(prefix: service.environmentPrefix)] {
-                fromEnvironment[key.name] = value
+            let extra = service.environmentAliases.filter { $0.value == key.name }.map(\.key).sorted()
+            for name in key.environmentNames(prefix: service.environmentPrefix, extra: extra) {
+                if let value = environment[name] { fromEnvironment[key.name] = value }
             }
         }
         try apply(fromEnvironment, to: &settings, source: "environment")
         try apply(flags, to: &settings, source: "command line")
+        try settings.validate()
         return settings
     }
 
@@ -153,6 +186,43 @@ public enum SettingsLoader {
                 throw SettingsError(description: "expected a non-empty string, got \(describe(raw))")
             }
             return value
+        }
+    }
+
+    /// A YAML list, or a comma-separated string (environment, flags).
+    static let stringList: Parser<[String]> = { (raw: Any) throws(SettingsError) -> [String] in
+        if let list = raw as? [Any] {
+            return try list.map { (item: Any) throws(SettingsError) -> String in
+                guard let string = item as? String else {
+                    throw SettingsError(description: "expected a list of strings, got \(describe(item)) in it")
+                }
+                return string
+            }
+        }
+        guard let string = raw as? String else { throw SettingsError(description: "expected a list of strings, got \(describe(raw))") }
+        return string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static let optionalString: Parser<String?> = { (raw: Any) throws(SettingsError) -> String? in
+        guard let value = raw as? String else { throw SettingsError(description: "expected a string, got \(describe(raw))") }
+        return value.isEmpty ? nil : value
+    }
+
+    static func upperOneOf(_ allowed: [String]) -> Parser<String> {
+        { (raw: Any) throws(SettingsError) -> String in
+            guard let value = (raw as? String)?.uppercased(), allowed.contains(value) else {
+                throw SettingsError(description: "expected one of \(allowed.joined(separator: ", ")), got \(describe(raw))")
+            }
+            return value
+        }
+    }
+
+    static let boolean: Parser<Bool> = { (raw: Any) throws(SettingsError) -> Bool in
+        if let flag = raw as? Bool { return flag }
+        switch (raw as? String)?.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw SettingsError(description: "expected true or false, got \(describe(raw))")
         }
     }
 

@@ -31,6 +31,8 @@ struct RealtimeChildChannel: HTTPChannelHandler {
     let http1: HTTP1Channel.Configuration
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
     let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+    /// A connection that has not sent a complete first request by then is dropped (slowloris, half-open).
+    let handshakeTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -60,6 +62,8 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             configuration.enableResponseHeaderValidation = false  // HTTPTypes already validates
             let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: configuration)
+            let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+            outcome.whenComplete { _ in deadline.cancel() }
             return Value(outcome: outcome, channel: channel)
         }
     }

@@ -6,7 +6,8 @@ import NIOWebSocket
 /// Called on the connection's event loop; implementations must not block.
 protocol ConnectionDelegate: AnyObject, Sendable {
     func connectionOpened(_ connection: WebSocketConnection)
-    func connection(_ connection: WebSocketConnection, received message: ByteBuffer)
+    /// A complete message; `isText` tells text frames from binary ones.
+    func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool)
     func connectionClosed(_ connection: WebSocketConnection)
 }
 
@@ -27,6 +28,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     let shard: LoopShard
     private let delegate: any ConnectionDelegate
     private let maxMessageSize: Int
+    /// How long a close we started may take before the TCP connection is dropped anyway.
+    private let closeDeadline: TimeAmount
 
     /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
     var rooms: Set<String> = []
@@ -34,18 +37,27 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     var awaitingPong = false
     /// Set by the shard while the connection has writes waiting for the loop's batched flush.
     var pendingFlush = false
+    /// Message rate limit; owned by the server's dispatch.
+    var rateLimit: TokenBucket
+    /// Authentication state; owned by the server's dispatch.
+    var auth = ConnectionAuth()
     private(set) var isClosing = false
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var fragmentsAreText = false
 
-    init(id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate, maxMessageSize: Int) {
+    init(
+        id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate,
+        maxMessageSize: Int, messageRate: Int, closeDeadline: TimeAmount
+    ) {
         self.id = id
         self.slot = slot
         self.remoteAddress = remoteAddress
         self.shard = shard
         self.delegate = delegate
         self.maxMessageSize = maxMessageSize
+        self.rateLimit = TokenBucket(rate: messageRate)
+        self.closeDeadline = closeDeadline
     }
 
     var eventLoop: any EventLoop { shard.eventLoop }
@@ -74,6 +86,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private func finish() {
         guard !finished else { return }
         finished = true
+        auth.cancelTimers()
         delegate.connectionClosed(self)
         shard.remove(self)
     }
@@ -121,7 +134,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private func deliver(_ message: ByteBuffer, isText: Bool) {
         if isText && !message.isValidUTF8 { return close(.invalidPayload) }
         awaitingPong = false  // any traffic proves the peer is alive
-        delegate.connection(self, received: message)
+        delegate.connection(self, received: message, isText: isText)
     }
 
     /// Echoes a client's close (RFC 6455 §5.5.1), or answers a malformed one with 1002/1007.
@@ -151,6 +164,13 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         close(error == .invalidFrameLength ? .messageTooBig : .init(1002, "Malformed frame"))
     }
 
+    /// The outbound buffer passed `max_outbound_buffer` (the write buffer's high-water mark): the client reads
+    /// slower than we send. Close it rather than buffer without bound or slow anyone else down.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable { close(.slowConsumer) }
+        context.fireChannelWritabilityChanged()
+    }
+
     // MARK: Outbound
 
     /// Writes a complete frame. With `flush: false` the shard flushes once at the end of the loop tick,
@@ -174,13 +194,18 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: true)
     }
 
-    /// Sends a close frame and closes the TCP connection once it is written.
+    /// Sends a close frame and closes the TCP connection once it is written, or after `closeDeadline` when
+    /// the peer does not read it (a stalled or half-open connection).
     func close(_ code: CloseCode) {
         guard let context, !isClosing else { return }
         isClosing = true
         fragments = nil
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: closeDeadline) { context.close(promise: nil) }
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            context.close(promise: nil)
+        }
     }
 }
