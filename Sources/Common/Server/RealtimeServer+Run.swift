@@ -13,12 +13,12 @@ extension RealtimeServer {
                     responder: responder, http1: .init(idleTimeout: .seconds(60)),
                     admit: { [self] request, channel in admit(request, channel) },
                     install: { [self] request, channel in try install(request, channel) },
-                    handshakeTimeout: .interval(self.settings.handshakeTimeout))
+                    handshakeTimeout: .interval(self.settings.handshakeTimeout), tls: self.tls)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), backlog: 4096),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? settings.port
-                logger.notice("listening", metadata: ["url": "ws://\(settings.host):\(port)/ws"])
+                logger.notice("listening", metadata: ["url": "\(tls == nil ? "ws" : "wss")://\(settings.host):\(port)/ws"])
                 lifecycle.listening(on: port)
             },
             eventLoopGroupProvider: .shared(group),

@@ -1,4 +1,5 @@
 import Logging
+import NIOSSL
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -25,6 +26,8 @@ public final class RealtimeServer: Sendable {
     let echo = EchoDelegate()
     /// Present when `auth_enabled`; nil means every client is anonymous and trusted.
     let authenticator: Authenticator?
+    /// Present when `tls.enabled`.
+    let tls: NIOSSLContext?
 
     public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
@@ -40,6 +43,7 @@ public final class RealtimeServer: Sendable {
         self.requests = Dictionary(definition.requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.authenticator =
             settings.auth.enabled ? try await Authenticator(settings: settings.auth, service: definition.name) : nil
+        self.tls = try settings.tls.makeContext()
     }
 
     public var name: String { definition.name }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// What became of a new TCP connection after its first HTTP request.
 enum UpgradeOutcome: Sendable {
@@ -33,11 +34,15 @@ struct RealtimeChildChannel: HTTPChannelHandler {
     let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
     /// A connection that has not sent a complete first request by then is dropped (slowloris, half-open).
     let handshakeTimeout: TimeAmount
+    /// Present for `wss://`: TLS is the first handler of every connection.
+    let tls: NIOSSLContext?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // Small frames must leave at once: Nagle plus delayed ACKs would add tens of milliseconds.
             try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+            let secure = tls != nil
             let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: channel.eventLoop)
             let upgrader = WebSocketUpgrader(admit: admit, install: install, refusal: refusal)
             let http1 = self.http1
@@ -45,7 +50,7 @@ struct RealtimeChildChannel: HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         try channel.pipeline.syncOperations.addHandler(
                             HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
