@@ -14,8 +14,9 @@ struct LifecycleTests {
             let body = response.body.objectValue!
             #expect(body.keys == [
                 "status", "service", "host", "port", "connections", "rooms", "max_connections", "message_rate_limit",
-                "uptime_seconds",
+                "uptime_seconds", "alerts",
             ])
+            #expect(body["alerts"] == [])
             #expect(body["status"] == "healthy")
             #expect(body["service"] == "test-service")
             #expect(body["port"] == JSONValue(server.port))

@@ -72,6 +72,24 @@ final class LoopShard: @unchecked Sendable {
     /// Subscriber count per room on this loop.
     func roomCounts() -> [String: Int] { rooms.mapValues(\.count) }
 
+    /// Swift dictionaries keep their capacity after removals; after a storm of connections or rooms, rebuild
+    /// the tables at their current size so the memory goes back. Returns how many slots were released.
+    @discardableResult
+    func compact() -> Int {
+        var released = 0
+        if connections.capacity > 64, connections.count * 4 < connections.capacity {
+            released += connections.capacity
+            connections = Dictionary(uniqueKeysWithValues: connections.map { ($0.key, $0.value) })
+            released -= connections.capacity
+        }
+        if rooms.capacity > 64, rooms.count * 4 < rooms.capacity {
+            released += rooms.capacity
+            rooms = Dictionary(uniqueKeysWithValues: rooms.map { ($0.key, $0.value) })
+            released -= rooms.capacity
+        }
+        return released
+    }
+
     func forEachConnection(_ body: (WebSocketConnection) -> Void) {
         for connection in connections.values { body(connection) }
     }

@@ -1,8 +1,8 @@
 import NIOCore
 import ServiceLifecycle
 
-/// Runs beside the HTTP server: heartbeats while the service runs, and on shutdown closes every WebSocket
-/// with 1001 and waits (up to `shutdown_timeout`) for them to go.
+/// Runs beside the HTTP server: heartbeats, monitoring samples and cleanup sweeps while the service runs, and
+/// on shutdown closes every WebSocket with 1001 and waits (up to `shutdown_timeout`) for them to go.
 ///
 /// It is listed before the HTTP application in the service group, so it shuts down after the listener
 /// has stopped accepting.
@@ -16,7 +16,20 @@ struct ConnectionSupervisor: Service {
                 shard.heartbeat()
             }
         }
-        defer { for task in tasks { task.cancel() } }
+        let loop = server.hub.shards[0].eventLoop
+        let sampling = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .interval(Monitor.interval)) { [server] _ in
+            server.monitor.sample(server.statistics, settings: server.settings, metrics: server.metrics, logger: server.logger)
+        }
+        let cleanup = TimeAmount.interval(server.settings.cleanupInterval)
+        let sweeping = loop.scheduleRepeatedTask(initialDelay: cleanup, delay: cleanup) { [server] _ in
+            for shard in server.hub.shards {
+                shard.eventLoop.execute {
+                    let released = shard.compact()
+                    if released > 0 { server.logger.debug("cleanup released table slots", metadata: ["slots": "\(released)"]) }
+                }
+            }
+        }
+        defer { for task in tasks + [sampling, sweeping] { task.cancel() } }
         try? await gracefulShutdown()
         server.lifecycle.startDraining()
         await closeAll()

@@ -5,7 +5,24 @@ import NIOCore
 extension RealtimeServer {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        // Read-only endpoints allow any origin, so one dashboard can watch all four services.
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType], allowMethods: [.get]))
         router.get("/health") { _, _ in try await Self.json(self.health()) }
+        router.get("/ready") { _, _ in
+            let ready = self.readiness()
+            return Self.json(ready, status: ready["ready"] == true ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            try await self.refreshGauges()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+        }
+        router.get("/api/websocket/status") { _, _ in Self.json(self.websocketStatus()) }
+        router.get("/api/websocket/history") { _, _ in
+            Self.json(["interval_seconds": .double(Monitor.interval),
+                       "samples": .array(self.monitor.history.newestFirst().reversed().map(\.json))])
+        }
         router.get("/api/catalog") { _, _ in Self.json(self.definition.catalogJSON) }
         router.get("/api/rooms") { _, _ in
             let counts = try await self.roomCounts()
@@ -43,11 +60,12 @@ extension RealtimeServer {
         }
     }
 
-    /// `GET /health`: liveness plus the numbers operators look at first.
+    /// `GET /health`: liveness plus the numbers operators look at first. `degraded` while an alert is active.
     func health() async throws -> JSONObject {
         let rooms = try await roomCounts()
-        return [
-            "status": lifecycle.isDraining ? "draining" : "healthy",
+        let alerts = monitor.activeAlerts
+        var health: JSONObject = [
+            "status": lifecycle.isDraining ? "draining" : (alerts.isEmpty ? "healthy" : "degraded"),
             "service": .string(name),
             "host": .string(settings.host),
             "port": JSONValue(lifecycle.port ?? settings.port),
@@ -57,6 +75,42 @@ extension RealtimeServer {
             "message_rate_limit": JSONValue(settings.messageRateLimit),
             "uptime_seconds": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
         ]
+        health["alerts"] = .array(alerts.sorted { $0.key < $1.key }.map { ["alert": .string($0.key), "message": .string($0.value)] })
+        return health
+    }
+
+    /// `GET /ready`: whether a load balancer should send traffic here.
+    func readiness() -> JSONObject {
+        let listening = lifecycle.port != nil, draining = lifecycle.isDraining
+        return [
+            "ready": .bool(listening && !draining),
+            "listening": .bool(listening),
+            "draining": .bool(draining),
+            "connections": JSONValue(activeConnections),
+            "max_connections": JSONValue(settings.maxConnections),
+        ]
+    }
+
+    /// `GET /api/websocket/status`, the shape the ecosystem's dashboards read.
+    func websocketStatus() -> JSONObject {
+        let last = statistics.lastActivity.load(ordering: .relaxed)
+        return [
+            "success": true,
+            "data": [
+                "connected": .bool(lifecycle.port != nil && !lifecycle.isDraining),
+                "clients": JSONValue(activeConnections),
+                "lastActivity": last > 0 ? .string(Timestamp.format(microsecondsSinceEpoch: last)) : .null,
+                "uptime": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
+                "messageCount": JSONValue(statistics.messagesReceived.load(ordering: .relaxed)),
+            ],
+        ]
+    }
+
+    /// Room and subscription gauges are computed when scraped, not kept up to date on the hot path.
+    func refreshGauges() async throws {
+        let rooms = try await roomCounts()
+        metrics.rooms.set(to: Double(rooms.count))
+        metrics.subscriptions.set(to: Double(rooms.values.reduce(0, +)))
     }
 
     /// `POST /api/events` with `{room, event, data}` or an array of them. Every item is validated before

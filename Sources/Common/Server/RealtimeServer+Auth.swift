@@ -36,7 +36,7 @@ extension RealtimeServer {
     /// The `auth` request: first authentication, or a refresh on a live connection.
     func authenticate(_ request: Envelope, _ connection: WebSocketConnection) {
         guard authenticator != nil else {
-            return connection.send(.response(to: request, data: ["status": "auth_disabled", "user_id": nil]))
+            return send(to: connection, .response(to: request, data: ["status": "auth_disabled", "user_id": nil]))
         }
         guard let token = request.data["token"]?.stringValue, !token.isEmpty else {
             return failAuthentication(connection, Authenticator.malformed, request: request)
@@ -71,7 +71,7 @@ extension RealtimeServer {
             "connection_id": "\(connection.id)", "user_id": "\(identity.userID ?? "-")", "via": "\(identity.source.rawValue)",
         ])
         if let request {
-            connection.send(.response(to: request, data: ["status": "authenticated", "user_id": JSONValue(identity.userID)]))
+            send(to: connection, .response(to: request, data: ["status": "authenticated", "user_id": JSONValue(identity.userID)]))
         }
         if first { sendWelcome(connection) }
         let queued = connection.auth.queued
@@ -105,6 +105,8 @@ extension RealtimeServer {
     }
 
     func sendWelcome(_ connection: WebSocketConnection) {
-        connection.send(Envelope.event("session.created", data: welcome(for: connection), room: nil))
+        send(to: connection, Envelope.event("session.created", data: welcome(for: connection), room: nil))
+        let micros = Int((NIODeadline.now() - connection.openedAt).nanoseconds / 1000)
+        statistics.connectLatencyMicros.add(micros, ordering: .relaxed)
     }
 }

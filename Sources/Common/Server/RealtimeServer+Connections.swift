@@ -13,6 +13,12 @@ extension RealtimeServer {
     }
 
     func admit(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
+        let refusal = check(request, channel)
+        if let refusal { metrics.connectionError(refusal.code.lowercased()) }
+        return refusal
+    }
+
+    private func check(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
         let path = Self.path(of: request)
         guard Self.webSocketPaths.contains(path) || (settings.echoEndpoint && path == Self.echoPath) else {
             return UpgradeRefusal(.notFound, code: "NOT_FOUND", "WebSocket endpoints are / and /ws")
@@ -60,8 +66,9 @@ extension RealtimeServer {
 
 extension RealtimeServer: ConnectionDelegate {
     func connectionOpened(_ connection: WebSocketConnection) {
-        statistics.activeConnections.add(1, ordering: .relaxed)
-        statistics.totalConnections.add(1, ordering: .relaxed)
+        statistics.connectionOpened()
+        metrics.connectionsTotal.increment()
+        metrics.connectionsActive.increment()
         addresses.opened(connection.remoteAddress)
         logger.info("connected", metadata: ["connection_id": "\(connection.id)", "remote": "\(connection.remoteAddress)"])
         startAuthentication(connection)
@@ -69,10 +76,29 @@ extension RealtimeServer: ConnectionDelegate {
 
     func connectionClosed(_ connection: WebSocketConnection) {
         statistics.activeConnections.subtract(1, ordering: .relaxed)
+        metrics.connectionsActive.decrement()
         addresses.closed(connection.remoteAddress)
         logger.info(
             "disconnected",
             metadata: ["connection_id": "\(connection.id)", "rooms": "\(connection.rooms.sorted().joined(separator: ","))"])
+    }
+
+    func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
+        let kind: String? = switch code.code {
+        case 1002: "protocol_error"
+        case 1007: "invalid_utf8"
+        case 1008: code == .authenticationRequired ? "auth_required" : code == .rateLimitAbuse ? "rate_limit_abuse" : "auth_failed"
+        case 1009: "message_too_big"
+        case 1011: "heartbeat_timeout"
+        case 4003: "token_expired"
+        case 4008: "slow_consumer"
+        default: nil  // 1000 echo, 1001 shutdown: not errors
+        }
+        if code == .slowConsumer { metrics.slowConsumers.increment() }
+        if let kind {
+            metrics.connectionError(kind)
+            logger.info("closing", metadata: ["connection_id": "\(connection.id)", "code": "\(code.code)", "reason": "\(code.reason)"])
+        }
     }
 
     /// The welcome (PROTOCOL §2): the reference's keys first, then our extensions.

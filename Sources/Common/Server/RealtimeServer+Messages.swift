@@ -10,10 +10,13 @@ extension RealtimeServer {
             }
             return connection.auth.queued.append((message, isText))
         }
+        let started = NIODeadline.now()
         statistics.messagesReceived.add(1, ordering: .relaxed)
+        statistics.lastActivity.store(Timestamp.currentMicroseconds(), ordering: .relaxed)
         let decoded = Result { () throws(ProtocolError) in try Envelope.decode(message) }
         if gateUnauthenticated(connection, decoded) { return }
         guard connection.rateLimit.take() else {
+            metrics.rateLimited.increment()
             if connection.rateLimit.isAbusive { return connection.close(.rateLimitAbuse) }
             let limited = ProtocolError(
                 .rateLimitExceeded, "Message rate limit exceeded. Retry after \(connection.rateLimit.retryAfter) seconds.")
@@ -24,23 +27,35 @@ extension RealtimeServer {
         case .success(let envelope): request = envelope
         case .failure(let error): return reply(to: connection, error: error, correlationID: nil)
         }
+        metrics.received(request.type)
         do {
             try dispatch(request, from: connection)
         } catch {
             reply(to: connection, error: error, correlationID: request.replyCorrelationID)
         }
+        let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+        metrics.handled(request.type, seconds: seconds)
+        statistics.latencyMicros.add(Int(seconds * 1e6), ordering: .relaxed)
+        statistics.messagesHandled.add(1, ordering: .relaxed)
+    }
+
+    /// Every reply goes through here, so sent messages are counted by type.
+    func send(to connection: WebSocketConnection, _ envelope: Envelope) {
+        metrics.sent(envelope.type)
+        connection.send(envelope)
     }
 
     func reply(to connection: WebSocketConnection, error: ProtocolError, correlationID: String?) {
         statistics.errorsSent.add(1, ordering: .relaxed)
+        metrics.messageError(error.code)
         logger.debug("error reply", metadata: ["connection_id": "\(connection.id)", "code": "\(error.code.rawValue)"])
-        connection.send(.error(error, correlationID: correlationID))
+        send(to: connection, .error(error, correlationID: correlationID))
     }
 
     private func dispatch(_ request: Envelope, from connection: WebSocketConnection) throws(ProtocolError) {
         switch request.type {
         case .ping:
-            connection.send(Envelope(correlationID: request.replyCorrelationID, type: .pong, event: request.event))
+            send(to: connection, Envelope(correlationID: request.replyCorrelationID, type: .pong, event: request.event))
         case .subscribe, .unsubscribe:
             try changeSubscription(request, subscribe: request.type == .subscribe, connection)
         case .request, .event:
@@ -58,7 +73,7 @@ extension RealtimeServer {
                     throw ProtocolError(.unknownRequest, "Unknown request event: \(name)")
                 }
                 let answer = try spec.handler(RequestContext(request: request, connectionID: connection.id))
-                connection.send(.response(to: request, data: answer))
+                send(to: connection, .response(to: request, data: answer))
             case nil:
                 throw ProtocolError(.unknownRequest, "A request needs an 'event' naming it")
             }
@@ -91,7 +106,7 @@ extension RealtimeServer {
             try RoomName.validate(room)
             connection.shard.leave(room, connection)
         }
-        connection.send(
+        send(to: connection, 
             .response(to: request, event: action, data: ["status": .string(action + "d"), "channel": .string(room)]))
     }
 
@@ -114,7 +129,7 @@ extension RealtimeServer {
         delivered.whenComplete { [self] result in
             switch result {
             case .success(let count):
-                sender.value.send(
+                send(to: sender.value, 
                     Envelope(
                         correlationID: request.replyCorrelationID, type: .ack, event: "publish",
                         data: ["status": "published", "room": .string(room), "event": .string(event),

@@ -28,6 +28,8 @@ public final class RealtimeServer: Sendable {
     let authenticator: Authenticator?
     /// Present when `tls.enabled`.
     let tls: NIOSSLContext?
+    public let metrics: ServerMetrics
+    let monitor = Monitor()
 
     public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
@@ -44,6 +46,8 @@ public final class RealtimeServer: Sendable {
         self.authenticator =
             settings.auth.enabled ? try await Authenticator(settings: settings.auth, service: definition.name) : nil
         self.tls = try settings.tls.makeContext()
+        self.metrics = ServerMetrics(
+            server: definition.name, tls: settings.tls.enabled, channelLabels: definition.catalog.channels.map(\.pattern.label))
     }
 
     public var name: String { definition.name }
@@ -69,10 +73,14 @@ public final class RealtimeServer: Sendable {
         if payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
         let published = PublishedEvent(event: event, room: room, data: payload)
         for observer in definition.observers { observer(published) }
+        let started = NIODeadline.now()
         let frame = ServerFrame.envelope(.event(event, data: payload, room: room))
         statistics.broadcasts.add(1, ordering: .relaxed)
-        return hub.broadcast(frame, to: room, resultOn: loop).map { [statistics] delivered in
+        let channel = definition.catalog.channel(for: room)?.pattern.label ?? room
+        return hub.broadcast(frame, to: room, resultOn: loop).map { [statistics, metrics] delivered in
             statistics.messagesSent.add(delivered, ordering: .relaxed)
+            metrics.sent(.event, count: delivered)
+            metrics.broadcast(channel: channel, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
             return delivered
         }
     }
@@ -95,9 +103,39 @@ public final class RealtimeServer: Sendable {
 final class Statistics: Sendable {
     let startedAt = Timestamp.currentMicroseconds()
     let activeConnections = Atomic<Int>(0)
+    let peakConnections = Atomic<Int>(0)
     let totalConnections = Atomic<Int>(0)
     let messagesReceived = Atomic<Int>(0)
     let messagesSent = Atomic<Int>(0)
     let broadcasts = Atomic<Int>(0)
     let errorsSent = Atomic<Int>(0)
+    /// Sum of message handling times, and how many messages were timed.
+    let latencyMicros = Atomic<Int>(0)
+    let messagesHandled = Atomic<Int>(0)
+    /// Sum of upgrade-to-welcome times.
+    let connectLatencyMicros = Atomic<Int>(0)
+    /// Unix microseconds of the last message received.
+    let lastActivity = Atomic<Int64>(0)
+
+    func connectionOpened() {
+        let open = activeConnections.add(1, ordering: .relaxed).newValue
+        totalConnections.add(1, ordering: .relaxed)
+        var peak = peakConnections.load(ordering: .relaxed)
+        while open > peak {
+            let (exchanged, current) = peakConnections.compareExchange(
+                expected: peak, desired: open, ordering: .relaxed)
+            if exchanged { break }
+            peak = current
+        }
+    }
+
+    func counts() -> Monitor.Counts {
+        Monitor.Counts(
+            at: Double(Timestamp.currentMicroseconds()) / 1e6,
+            received: messagesReceived.load(ordering: .relaxed), delivered: messagesSent.load(ordering: .relaxed),
+            errors: errorsSent.load(ordering: .relaxed), latencyMicros: latencyMicros.load(ordering: .relaxed),
+            handled: messagesHandled.load(ordering: .relaxed),
+            connectLatencyMicros: connectLatencyMicros.load(ordering: .relaxed),
+            connected: totalConnections.load(ordering: .relaxed))
+    }
 }

@@ -9,6 +9,12 @@ protocol ConnectionDelegate: AnyObject, Sendable {
     /// A complete message; `isText` tells text frames from binary ones.
     func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool)
     func connectionClosed(_ connection: WebSocketConnection)
+    /// The server is closing the connection with `code` (errors, limits, shutdown).
+    func connection(_ connection: WebSocketConnection, closingWith code: CloseCode)
+}
+
+extension ConnectionDelegate {
+    func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {}
 }
 
 /// One WebSocket connection: the last handler of its channel pipeline, after NIO's frame decoder.
@@ -26,6 +32,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     let slot: Int
     let remoteAddress: String
     let shard: LoopShard
+    /// When the upgrade completed (for the upgrade-to-welcome latency).
+    let openedAt = NIODeadline.now()
     private let delegate: any ConnectionDelegate
     private let maxMessageSize: Int
     /// How long a close we started may take before the TCP connection is dropped anyway.
@@ -200,6 +208,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         guard let context, !isClosing else { return }
         isClosing = true
         fragments = nil
+        delegate.connection(self, closingWith: code)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
         let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: closeDeadline) { context.close(promise: nil) }
