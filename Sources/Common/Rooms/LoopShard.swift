@@ -69,6 +69,11 @@ final class LoopShard: @unchecked Sendable {
         for connection in batch { connection.flush() }
     }
 
+    /// Connection ids, and member ids per room, at most `limit` of each (for MCP status views).
+    func snapshot(limit: Int) -> (connections: [String], rooms: [String: [String]]) {
+        (connections.values.prefix(limit).map(\.id), rooms.mapValues { $0.values.prefix(limit).map(\.id) })
+    }
+
     /// Subscriber count per room on this loop.
     func roomCounts() -> [String: Int] { rooms.mapValues(\.count) }
 

@@ -24,6 +24,16 @@ extension RealtimeServer {
                        "samples": .array(self.monitor.history.newestFirst().reversed().map(\.json))])
         }
         router.get("/api/catalog") { _, _ in Self.json(self.definition.catalogJSON) }
+        router.get("/dashboard") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        }
+        router.get("/api/dashboard/services") { _, _ in
+            Self.json(["self": .string(self.name), "services": .array(self.settings.dashboardServices.map { .string($0) })])
+        }
+        router.get("/api/websocket/snapshot") { _, _ in try await Self.json(self.snapshot()) }
+        router.get("/api/websocket/metrics") { _, _ in Self.json(self.totals()) }
         router.get("/api/rooms") { _, _ in
             let counts = try await self.roomCounts()
             let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })
@@ -103,6 +113,43 @@ extension RealtimeServer {
                 "uptime": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
                 "messageCount": JSONValue(statistics.messagesReceived.load(ordering: .relaxed)),
             ],
+        ]
+    }
+
+    /// Connections and room members (ids capped at `snapshotLimit` per list), for `websocket_get_status`.
+    static let snapshotLimit = 1000
+
+    func snapshot() async throws -> JSONObject {
+        let parts = try await hub.collect(on: group.any()) { $0.snapshot(limit: Self.snapshotLimit) }.get()
+        let counts = try await roomCounts()
+        var members: [String: [String]] = [:]
+        for part in parts { members.merge(part.rooms, uniquingKeysWith: +) }
+        let rooms = JSONObject(members.sorted { $0.key < $1.key }.map { room, ids in
+            (room, ["subscribers": JSONValue(counts[room] ?? ids.count),
+                    "connection_ids": .array(ids.prefix(Self.snapshotLimit).map { .string($0) })])
+        })
+        return [
+            "connections": .array(parts.flatMap(\.connections).prefix(Self.snapshotLimit).map { .string($0) }),
+            "rooms": .object(rooms),
+            "total_connections": JSONValue(activeConnections),
+            "total_rooms": JSONValue(counts.count),
+        ]
+    }
+
+    /// Totals since start, for `websocket_get_metrics` (the reference returned placeholders here).
+    func totals() -> JSONObject {
+        let uptime = max(uptimeSeconds, 0.001)
+        let received = statistics.messagesReceived.load(ordering: .relaxed)
+        let delivered = statistics.messagesSent.load(ordering: .relaxed)
+        return [
+            "uptime_seconds": JSONValue((uptime * 1000).rounded() / 1000),
+            "total_broadcasts": JSONValue(statistics.broadcasts.load(ordering: .relaxed)),
+            "total_messages_received": JSONValue(received),
+            "total_deliveries": JSONValue(delivered),
+            "average_message_rate": JSONValue((Double(received + delivered) / uptime * 100).rounded() / 100),
+            "peak_connections": JSONValue(statistics.peakConnections.load(ordering: .relaxed)),
+            "current_connections": JSONValue(activeConnections),
+            "total_connections": JSONValue(statistics.totalConnections.load(ordering: .relaxed)),
         ]
     }
 

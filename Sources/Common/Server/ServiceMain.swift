@@ -42,9 +42,13 @@ public enum ServiceMain {
     public static let configurationErrorStatus: Int32 = 78
 
     public static func run(_ definition: ServiceDefinition) async -> Never {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // `<service> mcp [options]`: the MCP tools on stdio, for the service running with the same settings.
+        let mcp = arguments.first == "mcp"
+        if mcp { arguments.removeFirst() }
         let options: ServeOptions
         do {
-            options = try ServeOptions.parse(Array(CommandLine.arguments.dropFirst()))
+            options = try ServeOptions.parse(arguments)
         } catch {
             ServeOptions.exit(withError: error)
         }
@@ -66,6 +70,15 @@ public enum ServiceMain {
                 settings.logFormat == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             return handler
+        }
+        if mcp {
+            do {
+                try await MCPCommand.run(definition: definition, settings: settings, apiKey: nil)
+                exit(0)
+            } catch {
+                FileHandle.standardError.write(Data("\(definition.name) mcp: \(error)\n".utf8))
+                exit(1)
+            }
         }
         let server: RealtimeServer
         do {

@@ -49,6 +49,7 @@ public enum SettingsLoader {
         key("handshake_timeout", \.handshakeTimeout, number(0.1...600)),
         key("allowed_origins", \.allowedOrigins, stringList),
         key("echo_endpoint", \.echoEndpoint, boolean),
+        key("dashboard_services", \.dashboardServices, stringList),
         key("log_level", \.logLevel, oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         key("log_format", \.logFormat, oneOf(["text", "json"])),
         key("alert_thresholds.connection_latency", \.alertThresholds.connectionLatency, number(0...3_600_000)),
