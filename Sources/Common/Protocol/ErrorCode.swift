@@ -14,6 +14,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case tooManySubscriptions = "TOO_MANY_SUBSCRIPTIONS"
     case messageTooLarge = "MESSAGE_TOO_LARGE"
     case internalError = "INTERNAL_ERROR"
+    case brokerUnavailable = "BROKER_UNAVAILABLE"
 }
 
 /// An error reply: the code plus a message that says what to fix.

@@ -74,6 +74,9 @@ final class LoopShard: @unchecked Sendable {
         (connections.values.prefix(limit).map(\.id), rooms.mapValues { $0.values.prefix(limit).map(\.id) })
     }
 
+    /// Members of one room on this loop.
+    func memberCount(_ room: String) -> Int { rooms[room]?.count ?? 0 }
+
     /// Subscriber count per room on this loop.
     func roomCounts() -> [String: Int] { rooms.mapValues(\.count) }
 

@@ -35,7 +35,7 @@ extension RealtimeServer {
         router.get("/api/websocket/snapshot") { _, _ in try await Self.json(self.snapshot()) }
         router.get("/api/websocket/metrics") { _, _ in Self.json(self.totals()) }
         router.get("/api/rooms") { _, _ in
-            let counts = try await self.roomCounts()
+            let counts = try await self.clusterRoomCounts()
             let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })
             return Self.json(["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)])
         }
@@ -72,8 +72,9 @@ extension RealtimeServer {
 
     /// `GET /health`: liveness plus the numbers operators look at first. `degraded` while an alert is active.
     func health() async throws -> JSONObject {
-        let rooms = try await roomCounts()
-        let alerts = monitor.activeAlerts
+        let rooms = try await clusterRoomCounts()
+        var alerts = monitor.activeAlerts
+        if let broker, !broker.isAvailable { alerts["broker_unavailable"] = "Redis is unreachable: publishing is suspended" }
         var health: JSONObject = [
             "status": lifecycle.isDraining ? "draining" : (alerts.isEmpty ? "healthy" : "degraded"),
             "service": .string(name),
@@ -86,16 +87,21 @@ extension RealtimeServer {
             "uptime_seconds": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
         ]
         health["alerts"] = .array(alerts.sorted { $0.key < $1.key }.map { ["alert": .string($0.key), "message": .string($0.value)] })
+        if let broker {
+            health["broker"] = ["type": "redis", "available": .bool(broker.isAvailable), "instance": .string(broker.instanceID)]
+        }
         return health
     }
 
     /// `GET /ready`: whether a load balancer should send traffic here.
     func readiness() -> JSONObject {
         let listening = lifecycle.port != nil, draining = lifecycle.isDraining
+        let brokerReachable = broker?.isAvailable ?? true
         return [
-            "ready": .bool(listening && !draining),
+            "ready": .bool(listening && !draining && brokerReachable),
             "listening": .bool(listening),
             "draining": .bool(draining),
+            "broker_available": .bool(brokerReachable),
             "connections": JSONValue(activeConnections),
             "max_connections": JSONValue(settings.maxConnections),
         ]
@@ -193,7 +199,8 @@ extension RealtimeServer {
                 results.append(["event": .string(receipt.event), "room": .string(receipt.room),
                                 "subscribers": JSONValue(receipt.subscribers)])
             } catch {
-                return Self.error(.internalServerError, error.code, error.message)
+                let status: HTTPResponse.Status = error.code == .brokerUnavailable ? .serviceUnavailable : .internalServerError
+                return Self.error(status, error.code, error.message)
             }
         }
         if !isBatch, case .object(var single) = results.first {

@@ -135,8 +135,8 @@ extension RealtimeServer {
                         data: ["status": "published", "room": .string(room), "event": .string(event),
                                "subscribers": JSONValue(count)]))
             case .failure(let error):
-                reply(to: sender.value, error: ProtocolError(.internalError, "Delivery failed: \(error)"),
-                      correlationID: request.replyCorrelationID)
+                let failure = error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")
+                reply(to: sender.value, error: failure, correlationID: request.replyCorrelationID)
             }
         }
     }

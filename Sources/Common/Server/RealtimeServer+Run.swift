@@ -10,7 +10,7 @@ extension RealtimeServer {
             router: makeRouter(),
             server: HTTPServerBuilder { responder in
                 RealtimeChildChannel(
-                    responder: responder, http1: .init(idleTimeout: .seconds(60)),
+                    responder: RealtimeChildChannel.redirectingLateUpgrades(responder), http1: .init(idleTimeout: .seconds(60)),
                     admit: { [self] request, channel in admit(request, channel) },
                     install: { [self] request, channel in try install(request, channel) },
                     handshakeTimeout: .interval(self.settings.handshakeTimeout), tls: self.tls)
@@ -25,7 +25,9 @@ extension RealtimeServer {
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: ConnectionSupervisor(server: self)), .init(service: app)],
+                // Shut down in reverse: stop accepting, leave the cluster, then close the WebSockets.
+                services: [.init(service: ConnectionSupervisor(server: self))] + (broker.map { [.init(service: $0)] } ?? [])
+                    + [.init(service: app)],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger))
         if lifecycle.attach(group) { await group.triggerGracefulShutdown() }

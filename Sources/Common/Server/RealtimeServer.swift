@@ -1,5 +1,9 @@
+import Foundation
 import Logging
 import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -30,6 +34,8 @@ public final class RealtimeServer: Sendable {
     let tls: NIOSSLContext?
     public let metrics: ServerMetrics
     let monitor = Monitor()
+    /// Present with `broker: redis`; nil means this process is the whole service.
+    let broker: RedisBroker?
 
     public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
@@ -48,6 +54,21 @@ public final class RealtimeServer: Sendable {
         self.tls = try settings.tls.makeContext()
         self.metrics = ServerMetrics(
             server: definition.name, tls: settings.tls.enabled, channelLabels: definition.catalog.channels.map(\.pattern.label))
+        if settings.broker == "redis", let address = RedisAddress(url: settings.redisURL) {
+            let hub = self.hub, group = self.group
+            // Unique even for two servers in one process, or a pid reused after a crash.
+            let instance = settings.instanceID.isEmpty
+                ? "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID4.make().prefix(8))" : settings.instanceID
+            // The broker outlives nothing: it calls back into this server only while the server runs it.
+            let deliver = DeliveryTarget()
+            self.broker = RedisBroker(
+                address: address, service: definition.name, instanceID: instance, presenceTTL: settings.presenceTTL,
+                group: group, logger: logger, deliver: { room, envelope in deliver.server?.deliverFromBroker(room: room, envelope: envelope) },
+                localRooms: { (try? await hub.roomCounts(on: group.any()).get()) ?? [:] })
+            deliver.set(self)
+        } else {
+            self.broker = nil
+        }
     }
 
     public var name: String { definition.name }
@@ -61,20 +82,46 @@ public final class RealtimeServer: Sendable {
         do {
             return PublishReceipt(event: event, room: room, subscribers: try await delivered.get())
         } catch {
-            throw ProtocolError(.internalError, "Delivery failed: \(error)")
+            throw error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")
         }
     }
 
+    /// The future holds how many subscribers of this instance the event was handed to.
     func publish(event: String, room: String, data: JSONObject, resultOn loop: any EventLoop) throws(ProtocolError)
         -> EventLoopFuture<Int>
     {
         try definition.catalog.validate(event: event, room: room, data: data)
         var payload = data
         if payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
-        let published = PublishedEvent(event: event, room: room, data: payload)
-        for observer in definition.observers { observer(published) }
+        let envelope = Envelope.event(event, data: payload, room: room)
+        guard let broker else {
+            observe(PublishedEvent(event: event, room: room, data: payload))
+            return fanOut(ServerFrame.envelope(envelope), to: room, resultOn: loop)
+        }
+        // Clustered: Redis brings the event back to every instance, this one included (deliverFromBroker).
+        var json = ByteBuffer()
+        envelope.encode(into: &json)
+        return broker.distribute(room: room, envelope: json, on: loop).flatMap { [hub] in
+            hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) }
+        }
+    }
+
+    /// An event any instance published, as Redis delivers it: observers first, then the local fan-out.
+    func deliverFromBroker(room: String, envelope: ByteBuffer) {
+        if !definition.observers.isEmpty, let event = try? Envelope.decode(envelope), let name = event.event {
+            observe(PublishedEvent(event: name, room: room, data: event.data))
+        }
+        var json = envelope
+        let frame = ServerFrame.make(capacity: json.readableBytes) { $0.writeBuffer(&json) }
+        _ = fanOut(frame, to: room, resultOn: group.any())
+    }
+
+    private func observe(_ event: PublishedEvent) {
+        for observer in definition.observers { observer(event) }
+    }
+
+    private func fanOut(_ frame: ByteBuffer, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
         let started = NIODeadline.now()
-        let frame = ServerFrame.envelope(.event(event, data: payload, room: room))
         statistics.broadcasts.add(1, ordering: .relaxed)
         let channel = definition.catalog.channel(for: room)?.pattern.label ?? room
         return hub.broadcast(frame, to: room, resultOn: loop).map { [statistics, metrics] delivered in
@@ -94,9 +141,23 @@ public final class RealtimeServer: Sendable {
         try await hub.roomCounts(on: group.any()).get()
     }
 
+    /// Subscribers per room over every live instance (this one alone without Redis, or while it is down).
+    public func clusterRoomCounts() async throws -> [String: Int] {
+        if let broker, let counts = await broker.clusterRooms() { return counts }
+        return try await roomCounts()
+    }
+
     public var uptimeSeconds: Double {
         Double(Timestamp.currentMicroseconds() - statistics.startedAt) / 1_000_000
     }
+}
+
+/// Lets the broker, built during the server's init, call back into the server (a weak link, set once).
+final class DeliveryTarget: Sendable {
+    private let target = Mutex<RealtimeServer?>(nil)
+
+    func set(_ server: RealtimeServer) { target.withLock { $0 = server } }
+    var server: RealtimeServer? { target.withLock { $0 } }
 }
 
 /// Process-wide counters, updated with relaxed atomics from every loop.

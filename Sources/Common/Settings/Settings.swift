@@ -46,6 +46,13 @@ public struct Settings: Sendable, Equatable {
     /// `text` or `json`.
     public var logFormat = "text"
     public var alertThresholds = AlertThresholds()
+    /// `local` (one process, default) or `redis` (many instances sharing `redis_url`).
+    public var broker = "local"
+    public var redisURL = "redis://127.0.0.1:6379"
+    /// Seconds an instance's presence (its room counts) lives in Redis without a refresh.
+    public var presenceTTL: Double = 15
+    /// This instance's name in Redis presence; empty means `<hostname>-<pid>`.
+    public var instanceID = ""
     public var auth = AuthSettings()
     public var tls = TLSSettings()
 
@@ -62,6 +69,9 @@ public struct Settings: Sendable, Equatable {
         }
         if !auth.jwtAlgorithm.hasPrefix("HS"), auth.enabled, auth.jwtPublicKeyFile == nil, auth.apiKeys.isEmpty {
             throw SettingsError(description: "jwt_public_key_file: required for \(auth.jwtAlgorithm)")
+        }
+        if broker == "redis", RedisAddress(url: redisURL) == nil {
+            throw SettingsError(description: "redis_url: expected redis://host[:port], got \"\(redisURL)\"")
         }
         if tls.enabled, tls.certFile == nil || tls.keyFile == nil {
             throw SettingsError(description: "tls.enabled: true needs tls.cert_file and tls.key_file")

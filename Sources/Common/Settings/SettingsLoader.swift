@@ -56,6 +56,10 @@ public enum SettingsLoader {
         key("alert_thresholds.message_latency", \.alertThresholds.messageLatency, number(0...3_600_000)),
         key("alert_thresholds.error_rate", \.alertThresholds.errorRate, number(0...1)),
         key("alert_thresholds.connection_limit", \.alertThresholds.connectionLimit, number(0...1)),
+        key("broker", \.broker, oneOf(["local", "redis"])),
+        key("redis_url", \.redisURL, string(nonEmpty: true)).with(aliases: "{P}_REDIS_URL"),
+        key("presence_ttl", \.presenceTTL, number(1...3600)),
+        key("instance_id", \.instanceID, string(nonEmpty: false)),
         key("auth_enabled", \.auth.enabled, boolean).with(aliases: "{P}_AUTH_ENABLED"),
         key("jwt_secret", \.auth.jwtSecret, optionalString).with(aliases: "{P}_JWT_SECRET"),
         key("jwt_algorithm", \.auth.jwtAlgorithm, upperOneOf(["HS256", "HS384", "HS512", "RS256", "ES256"]))

@@ -28,6 +28,21 @@ struct RealtimeChildChannel: HTTPChannelHandler {
         let channel: any Channel
     }
 
+    /// NIO can only upgrade the first request of a TCP connection. A WebSocket upgrade that arrives later on
+    /// a keep-alive connection (a proxy reusing upstream connections) is redirected to the same URL with
+    /// `Connection: close`, so the client retries on a fresh connection (as hummingbird-websocket does).
+    static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        struct CloseAfterRedirect: Error {}
+        return { request, writer, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                return try await responder(request, writer, channel)
+            }
+            let headers: HTTPFields = [.connection: "close", .location: request.uri.description, .contentLength: "0"]
+            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: headers))
+            throw CloseAfterRedirect()
+        }
+    }
+
     let responder: HTTPChannelHandler.Responder
     let http1: HTTP1Channel.Configuration
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?

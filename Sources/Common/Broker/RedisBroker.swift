@@ -1,0 +1,183 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Scale-out over Redis: every instance of a service subscribes to one pub/sub channel per service
+/// (`backbone:<service>:events`); a publish on any instance goes to Redis once, and every instance (the
+/// publisher included) hands it to its own local subscribers. Redis serializes publishes, so every
+/// subscriber on every instance sees one room's events in the same order.
+///
+/// Presence: each instance keeps a key `backbone:<service>:presence:<instance>` with its room counts and a
+/// TTL; readers sum the live keys, so a dead instance drops out when its key expires.
+///
+/// Redis down: local clients are still served (subscribe, requests, ping); publishing fails with
+/// `BROKER_UNAVAILABLE` rather than reaching only some instances; `/ready` and `/health` report it; the
+/// broker reconnects with backoff and resubscribes by itself.
+final class RedisBroker: Service, Sendable {
+    private struct Connections {
+        var command: RedisConnection?
+        var subscriber: RedisConnection?
+    }
+
+    let address: RedisAddress
+    let service: String
+    let instanceID: String
+    let presenceTTL: Double
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let deliver: @Sendable (_ room: String, _ envelope: ByteBuffer) -> Void
+    private let localRooms: @Sendable () async -> [String: Int]
+    private let connections = Mutex(Connections())
+    private let available = Atomic<Bool>(false)
+
+    var channel: String { "backbone:\(service):events" }
+    var instancesKey: String { "backbone:\(service):instances" }
+    func presenceKey(_ instance: String) -> String { "backbone:\(service):presence:\(instance)" }
+
+    init(
+        address: RedisAddress, service: String, instanceID: String, presenceTTL: Double, group: any EventLoopGroup,
+        logger: Logger, deliver: @escaping @Sendable (String, ByteBuffer) -> Void,
+        localRooms: @escaping @Sendable () async -> [String: Int]
+    ) {
+        self.address = address
+        self.service = service
+        self.instanceID = instanceID
+        self.presenceTTL = presenceTTL
+        self.group = group
+        self.logger = logger
+        self.deliver = deliver
+        self.localRooms = localRooms
+    }
+
+    var isAvailable: Bool { available.load(ordering: .relaxed) }
+
+    // MARK: Publishing
+
+    /// Sends one encoded envelope for `room` to every instance.
+    func distribute(room: String, envelope: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        guard isAvailable, let command = connections.withLock({ $0.command }) else {
+            return loop.makeFailedFuture(Self.unavailable)
+        }
+        var message = ByteBuffer(string: room + "\n")
+        var envelope = envelope
+        message.writeBuffer(&envelope)
+        return command.send(["PUBLISH", .string(channel), .bytes(message)]).hop(to: loop).map { _ in }
+            .flatMapErrorThrowing { _ in throw Self.unavailable }
+    }
+
+    static let unavailable = ProtocolError(.brokerUnavailable, "Redis is unreachable: publishing is suspended, retry shortly")
+
+    private func received(_ push: RESPValue) {
+        // Pushes are ["message", channel, payload]; subscribe confirmations are ignored.
+        guard let parts = push.array, parts.count == 3, parts[0].string == "message",
+            case .bulkString(var payload?) = parts[2],
+            let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
+            let room = payload.readString(length: newline - payload.readerIndex)
+        else { return }
+        payload.moveReaderIndex(forwardBy: 1)
+        deliver(room, payload)
+    }
+
+    // MARK: Presence
+
+    /// Subscribers per room summed over the live instances; nil when Redis cannot be asked.
+    func clusterRooms() async -> [String: Int]? {
+        guard isAvailable, let command = connections.withLock({ $0.command }) else { return nil }
+        do {
+            let instances = try await command.send(["SMEMBERS", .string(instancesKey)]).get().array?.compactMap(\.string) ?? []
+            guard !instances.isEmpty else { return [:] }
+            let values = try await command.send(["MGET"] + instances.map { .string(presenceKey($0)) }).get().array ?? []
+            var total: [String: Int] = [:]
+            for (instance, value) in zip(instances, values) {
+                guard let text = value.string, case .object(let rooms) = try? JSONParser.parse(text) else {
+                    _ = try? await command.send(["SREM", .string(instancesKey), .string(instance)]).get()  // expired: gone
+                    continue
+                }
+                for member in rooms { total[member.key, default: 0] += Int(member.value.intValue ?? 0) }
+            }
+            return total
+        } catch {
+            return nil
+        }
+    }
+
+    private func publishPresence(_ command: RedisConnection) async throws {
+        let rooms = await localRooms()
+        let counts = JSONObject(rooms.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })
+        let ttl = String(max(1, Int(presenceTTL.rounded(.up))))
+        _ = try await command.send(["SET", .string(presenceKey(instanceID)), .string(JSONWriter.string(counts)), "EX", .string(ttl)]).get()
+        _ = try await command.send(["SADD", .string(instancesKey), .string(instanceID)]).get()
+    }
+
+    // MARK: Connection upkeep
+
+    /// Keeps both connections up until shutdown: connect, subscribe, refresh presence; on any loss, mark the
+    /// broker unavailable and reconnect with exponential backoff (0.1 s doubling to 5 s, full jitter).
+    func run() async throws {
+        var delay = 0.1
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await connectAndServe()
+                delay = 0.1
+            } catch {
+                if isAvailable || delay == 0.1 {
+                    logger.warning("redis unavailable", metadata: ["redis": "\(address.host):\(address.port)", "error": "\(error)"])
+                }
+            }
+            available.store(false, ordering: .relaxed)
+            dropConnections()
+            if Task.isShuttingDownGracefully { break }
+            try? await Task.sleep(for: .seconds(Double.random(in: 0...delay)))
+            delay = min(delay * 2, 5)
+        }
+        await leave()
+    }
+
+    private func connectAndServe() async throws {
+        let lost = AsyncStream<Void>.makeStream()
+        let onClose: @Sendable () -> Void = { lost.continuation.yield() }
+        let command = try await RedisConnection.connect(host: address.host, port: address.port, on: group, onClose: onClose)
+        let subscriber = try await RedisConnection.connect(
+            host: address.host, port: address.port, on: group, onPush: { [self] in received($0) }, onClose: onClose)
+        connections.withLock { $0 = Connections(command: command, subscriber: subscriber) }
+        _ = try await command.send(["PING"]).get()
+        _ = try await subscriber.send(["SUBSCRIBE", .string(channel)]).get()
+        try await publishPresence(command)
+        available.store(true, ordering: .relaxed)
+        logger.notice("redis connected", metadata: ["redis": "\(address.host):\(address.port)", "instance": "\(instanceID)"])
+        // Refresh presence well within its TTL until a connection drops or the service stops.
+        try await cancelWhenGracefulShutdown { [self] in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await _ in lost.stream { throw RedisConnection.Failure(description: "Redis connection lost") }
+                }
+                tasks.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(self.presenceTTL / 3))
+                        try await self.publishPresence(command)
+                    }
+                }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        }
+    }
+
+    private func dropConnections() {
+        let old = connections.withLock { connections in
+            defer { connections = Connections() }
+            return connections
+        }
+        old.command?.close()
+        old.subscriber?.close()
+    }
+
+    /// On shutdown, remove this instance's presence at once instead of waiting for its TTL.
+    private func leave() async {
+        guard let command = try? await RedisConnection.connect(host: address.host, port: address.port, on: group, onClose: {}) else { return }
+        _ = try? await command.send(["DEL", .string(presenceKey(instanceID))]).get()
+        _ = try? await command.send(["SREM", .string(instancesKey), .string(instanceID)]).get()
+        command.close()
+    }
+}

@@ -1,0 +1,161 @@
+import Common
+import Foundation
+import Testing
+import TestSupport
+
+/// Several instances of one service sharing a real redis-server (PROTOCOL scale-out, issue 7).
+@Suite("Scale-out over Redis", .enabled(if: RedisProcess.isAvailable, "needs redis-server (scripts/test installs it)"))
+struct ClusterTests {
+    static func clustered(_ redis: RedisProcess) -> (inout Settings) -> Void {
+        { settings in
+            settings.broker = "redis"
+            settings.redisURL = redis.url
+            settings.presenceTTL = 2
+            settings.eventLoopThreads = 1
+        }
+    }
+
+    func subscribed(_ server: TestServer, _ room: String) async throws -> TestClient {
+        let client = try await server.client()
+        let reply = try await client.request(["type": "subscribe", "data": ["channel": .string(room)]])
+        #expect(reply["type"] == "response")
+        return client
+    }
+
+    func waitForCluster(_ servers: [TestServer]) async throws {
+        try await TestClient.poll(.seconds(10), "every instance to join Redis") { () async throws -> Bool? in
+            for server in servers {
+                guard try await HTTP.get(server.httpURL + "/ready").status == 200 else { return nil }
+            }
+            return true
+        }
+    }
+
+    @Test("an event published on any instance reaches subscribers on every instance exactly once, in order")
+    func crossInstanceDelivery() async throws {
+        let redis = try await RedisProcess()
+        let a = try await TestServer.start(configure: Self.clustered(redis))
+        let b = try await TestServer.start(configure: Self.clustered(redis))
+        let c = try await TestServer.start(configure: Self.clustered(redis))
+        try await waitForCluster([a, b, c])
+        let clients = [try await subscribed(a, "global"), try await subscribed(b, "global"), try await subscribed(c, "global")]
+        // Publish in turn from every instance, over every path.
+        let publishers = [a, b, c]
+        for n in 0..<60 {
+            let server = publishers[n % 3]
+            if n % 2 == 0 {
+                let response = try await HTTP.post(server.httpURL + "/api/events", json: #"{"room":"global","event":"tick","data":{"n":\#(n)}}"#)
+                #expect(response.status == 200)
+                #expect(response.body["subscribers"] == 1, "local subscribers of the publishing instance")
+            } else {
+                _ = try await server.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)])
+            }
+        }
+        for client in clients {
+            for n in 0..<60 { #expect(try await client.next()["data"]?["n"] == JSONValue(n)) }
+            #expect(await client.receivesNothing(for: .milliseconds(200)), "exactly once")
+            await client.close()
+        }
+        for server in [a, b, c] { try await server.stop() }
+    }
+
+    @Test("rooms and subscriber counts are summed over the live instances")
+    func clusterPresence() async throws {
+        let redis = try await RedisProcess()
+        let a = try await TestServer.start(configure: Self.clustered(redis))
+        let b = try await TestServer.start(configure: Self.clustered(redis))
+        try await waitForCluster([a, b])
+        let clients = [try await subscribed(a, "feed"), try await subscribed(a, "feed"), try await subscribed(b, "feed"),
+                       try await subscribed(b, "item:1")]
+        func feedCount(_ server: TestServer) async throws -> JSONValue? {
+            try await HTTP.get(server.httpURL + "/api/rooms").body["rooms"]?["feed"]?["subscribers"]
+        }
+        try await TestClient.poll(.seconds(5), "presence of both instances") { () async throws -> Bool? in
+            let onA = try await feedCount(a), onB = try await feedCount(b)
+            return onA == 3 && onB == 3 ? true : nil
+        }
+        #expect(try await HTTP.get(a.httpURL + "/health").body["rooms"] == 2)
+        // An instance that stops leaves the cluster at once.
+        for client in clients[2...] { await client.close() }
+        try await b.stop()
+        try await TestClient.poll(.seconds(5), "b to leave") { try await feedCount(a) == 2 ? true : nil }
+        for client in clients[..<2] { await client.close() }
+        try await a.stop()
+    }
+
+    @Test("a killed instance drops out when its presence expires; the others keep serving")
+    func killedInstance() async throws {
+        let redis = try await RedisProcess()
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/mahavishnu").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the services first (swift build)")
+        let port = try await RedisProcess.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", "\(port)", "--log-level", "error"]
+        process.environment = ["MAHAVISHNU_WS_BROKER": "redis", "MAHAVISHNU_WS_REDIS_URL": redis.url,
+                               "MAHAVISHNU_WS_PRESENCE_TTL": "2"]
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // Same service name as the spawned binary, so both share its Redis channel and presence keys.
+        let mahavishnu = ServiceDefinition(
+            name: "mahavishnu", environmentPrefix: "MAHAVISHNU", defaultPort: 0, welcomeMessage: "test",
+            channels: [ChannelSpec("global", "announcements")], events: [])
+        let survivor = try await TestServer.start(mahavishnu, configure: Self.clustered(redis))
+        try await TestClient.poll(.seconds(10), "the spawned instance") {
+            (try? await HTTP.get("http://127.0.0.1:\(port)/ready").status) == 200 ? true : nil
+        }
+        let remote = try await TestClient.connect("ws://127.0.0.1:\(port)/ws")
+        _ = try await remote.next()
+        _ = try await remote.request(["type": "subscribe", "data": ["channel": "global"]])
+        let local = try await subscribed(survivor, "global")
+        try await TestClient.poll(.seconds(5), "both in presence") {
+            try await HTTP.get(survivor.httpURL + "/api/rooms").body["rooms"]?["global"]?["subscribers"] == 2 ? true : nil
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try await TestClient.poll(.seconds(10), "the killed instance's presence to expire") {
+            try await HTTP.get(survivor.httpURL + "/api/rooms").body["rooms"]?["global"]?["subscribers"] == 1 ? true : nil
+        }
+        #expect(try await survivor.server.publish(event: "after", room: "global", data: [:]).subscribers == 1)
+        #expect(try await local.next()["event"] == "after")
+        await local.close()
+        try await survivor.stop()
+    }
+
+    @Test("Redis down: local clients are served, publishing fails clearly, and it all comes back without a restart")
+    func redisOutage() async throws {
+        let redis = try await RedisProcess()
+        let a = try await TestServer.start(configure: Self.clustered(redis))
+        let b = try await TestServer.start(configure: Self.clustered(redis))
+        try await waitForCluster([a, b])
+        let subscriber = try await subscribed(b, "global")
+        let publisher = try await a.client()
+        redis.stop()
+        try await TestClient.poll(.seconds(5), "a to notice") {
+            try await HTTP.get(a.httpURL + "/ready").status == 503 ? true : nil
+        }
+        let health = try await HTTP.get(a.httpURL + "/health").body
+        #expect(health["status"] == "degraded")
+        #expect(health["broker"]?["available"] == false)
+        #expect(health["alerts"]?.arrayValue?.contains { $0["alert"] == "broker_unavailable" } == true)
+        let refused = try await publisher.request(["type": "request", "event": "publish", "id": "p", "data": ["room": "global", "event": "lost"]])
+        #expect(refused["error_code"] == "BROKER_UNAVAILABLE")
+        let http = try await HTTP.post(a.httpURL + "/api/events", json: #"{"room":"global","event":"lost"}"#)
+        #expect(http.status == 503)
+        #expect(http.body["error_code"] == "BROKER_UNAVAILABLE")
+        #expect(try await subscriber.request(["type": "ping", "id": "alive"])["type"] == "pong", "local service goes on")
+        #expect(try await publisher.request(["type": "subscribe", "data": ["channel": "feed"]])["type"] == "response")
+
+        try await redis.start()
+        try await waitForCluster([a, b])
+        let ack = try await publisher.request(["type": "request", "event": "publish", "id": "p2", "data": ["room": "global", "event": "back"]])
+        #expect(ack["type"] == "ack")
+        #expect(try await subscriber.next()["event"] == "back", "b resubscribed by itself")
+        #expect(await subscriber.receivesNothing(), "nothing from the outage leaked through")
+        await subscriber.close()
+        await publisher.close()
+        try await a.stop()
+        try await b.stop()
+    }
+}
