@@ -54,3 +54,22 @@ struct LifecycleTests {
         }
     }
 }
+
+@Suite("HTTP keep-alive and late upgrades")
+struct LateUpgradeTests {
+    @Test("an upgrade after a plain request on the same connection is redirected to a fresh connection")
+    func redirect() async throws {
+        try await TestServer.with { server in
+            let socket = try await RawWebSocket.connect(port: server.port)
+            try await socket.write(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            #expect(try await socket.readHTTPResponse().status == 200)
+            let late = try await socket.upgrade(path: "/ws?x=1")
+            #expect(late.status == 307)
+            #expect(late.headers["location"] == "/ws?x=1")
+            #expect(late.headers["connection"] == "close")
+            await socket.closeTCP()
+            let fresh = try await RawWebSocket.open(port: server.port)  // a new connection upgrades fine
+            await fresh.closeTCP()
+        }
+    }
+}
