@@ -159,3 +159,33 @@ struct ClusterTests {
         try await b.stop()
     }
 }
+
+@Suite("Resume across instances", .enabled(if: RedisProcess.isAvailable, "needs redis-server"))
+struct ClusterResumeTests {
+    @Test("positions are the cluster's: a client resumes on another instance without loss")
+    func resumeElsewhere() async throws {
+        let redis = try await RedisProcess()
+        let a = try await TestServer.start(configure: ClusterTests.clustered(redis))
+        let b = try await TestServer.start(configure: ClusterTests.clustered(redis))
+        try await ClusterTests().waitForCluster([a, b])
+        let client = try await a.client()
+        _ = try await client.request(["type": "subscribe", "data": ["channel": "global"]])
+        for n in 1...4 { _ = try await [a, b][n % 2].server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
+        var last: JSONObject = [:]
+        for n in 1...4 {
+            last = try await client.next()
+            #expect(last["seq"] == JSONValue(n), "one sequence for the room, whichever instance published")
+        }
+        await client.close()
+        for n in 5...7 { _ = try await a.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
+        let moved = try await b.client()
+        let reply = try await moved.request([
+            "type": "subscribe", "data": ["channel": "global", "since": ["seq": 4, "epoch": last["epoch"]!]],
+        ])
+        #expect(reply["data"]?["recovered"] == true)
+        for n in 5...7 { #expect(try await moved.next()["data"]?["n"] == JSONValue(n)) }
+        await moved.close()
+        try await a.stop()
+        try await b.stop()
+    }
+}

@@ -26,7 +26,7 @@ final class RedisBroker: Service, Sendable {
     let presenceTTL: Double
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let deliver: @Sendable (_ room: String, _ envelope: ByteBuffer) -> Void
+    private let deliver: @Sendable (_ room: String, _ position: RoomPosition, _ envelope: ByteBuffer) -> Void
     private let localRooms: @Sendable () async -> [String: Int]
     private let connections = Mutex(Connections())
     private let available = Atomic<Bool>(false)
@@ -37,7 +37,7 @@ final class RedisBroker: Service, Sendable {
 
     init(
         address: RedisAddress, service: String, instanceID: String, presenceTTL: Double, group: any EventLoopGroup,
-        logger: Logger, deliver: @escaping @Sendable (String, ByteBuffer) -> Void,
+        logger: Logger, deliver: @escaping @Sendable (String, RoomPosition, ByteBuffer) -> Void,
         localRooms: @escaping @Sendable () async -> [String: Int]
     ) {
         self.address = address
@@ -54,29 +54,53 @@ final class RedisBroker: Service, Sendable {
 
     // MARK: Publishing
 
-    /// Sends one encoded envelope for `room` to every instance.
-    func distribute(room: String, envelope: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Void> {
+    /// Orders an event in Redis and sends it to every instance, in one atomic script: the room's counter
+    /// gives the next `seq` (a lost counter starts a new `epoch`), the envelope is closed with both, and
+    /// published as `room \n seq \n epoch \n envelope`. Counters of idle rooms expire after a day.
+    static let orderScript = #"""
+        local seq = redis.call('INCR', KEYS[1])
+        local epoch = redis.call('GET', KEYS[2])
+        if seq == 1 or not epoch then
+          epoch = ARGV[3]
+          redis.call('SET', KEYS[2], epoch)
+        end
+        redis.call('EXPIRE', KEYS[1], 86400)
+        redis.call('EXPIRE', KEYS[2], 86400)
+        local body = ARGV[4] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '"}'
+        redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\n' .. seq .. '\n' .. epoch .. '\n' .. body)
+        return seq
+        """#
+
+    /// Sends an envelope without its closing brace (`Envelope.encodeOpen`) for `room` to every instance.
+    func distribute(room: String, openEnvelope: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Void> {
         guard isAvailable, let command = connections.withLock({ $0.command }) else {
             return loop.makeFailedFuture(Self.unavailable)
         }
-        var message = ByteBuffer(string: room + "\n")
-        var envelope = envelope
-        message.writeBuffer(&envelope)
-        return command.send(["PUBLISH", .string(channel), .bytes(message)]).hop(to: loop).map { _ in }
-            .flatMapErrorThrowing { _ in throw Self.unavailable }
+        let keys = "backbone:\(service):room:\(room)"
+        return command.send([
+            "EVAL", .string(Self.orderScript), "2", .string(keys + ":seq"), .string(keys + ":epoch"),
+            .string(channel), .string(room), .string(String(UUID4.make().prefix(8))), .bytes(openEnvelope),
+        ]).hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
     }
 
     static let unavailable = ProtocolError(.brokerUnavailable, "Redis is unreachable: publishing is suspended, retry shortly")
 
     private func received(_ push: RESPValue) {
-        // Pushes are ["message", channel, payload]; subscribe confirmations are ignored.
+        // Pushes are ["message", channel, "room\nseq\nepoch\nenvelope"]; subscribe confirmations are ignored.
         guard let parts = push.array, parts.count == 3, parts[0].string == "message",
             case .bulkString(var payload?) = parts[2],
-            let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
-            let room = payload.readString(length: newline - payload.readerIndex)
+            let room = Self.readLine(&payload), let seq = Self.readLine(&payload).flatMap({ Int($0) }),
+            let epoch = Self.readLine(&payload)
         else { return }
-        payload.moveReaderIndex(forwardBy: 1)
-        deliver(room, payload)
+        deliver(room, RoomPosition(seq: seq, epoch: epoch), payload)
+    }
+
+    private static func readLine(_ buffer: inout ByteBuffer) -> String? {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
+            let line = buffer.readString(length: newline - buffer.readerIndex)
+        else { return nil }
+        buffer.moveReaderIndex(forwardBy: 1)
+        return line
     }
 
     // MARK: Presence

@@ -242,11 +242,6 @@ class RateMeter {
 }
 
 // ---------- charts ----------
-function niceMax(v) {
-  if (!(v > 0)) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v))), f = v / p;
-  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
-}
 function fitCanvas(canvas) {
   const dpr = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
@@ -283,7 +278,7 @@ function yAxis(max) {
 // series: [{color, points: [[unixSeconds, value], ...]}]; opts: {end, span}
 function drawChart(canvas, series, opts) {
   const { ctx, w, h } = fitCanvas(canvas);
-  const left = 48, right = 12, top = 8, bottom = 22;
+  const left = 52, right = 14, top = 8, bottom = 22;
   const pw = w - left - right, ph = h - top - bottom;
   const end = opts.end, span = opts.span || WINDOW_S, start = end - span;
   let max = 0;
@@ -310,19 +305,29 @@ function drawChart(canvas, series, opts) {
   let drawn = 0;
   for (const s of series) {
     const pts = s.points.filter(([t]) => t >= start - 10);
-    if (!pts.length) continue;
-    drawn += pts.length;
+    // A null value is a gap (e.g. no latency when nothing was handled): the line breaks there.
+    const runs = [];
+    let run = [];
+    for (const p of pts) {
+      if (p[1] == null) { if (run.length) runs.push(run); run = []; } else run.push(p);
+    }
+    if (run.length) runs.push(run);
+    if (!runs.length) continue;
     ctx.save();
     ctx.beginPath(); ctx.rect(left, top - 2, pw + 2, ph + 4); ctx.clip();
-    ctx.strokeStyle = s.color; ctx.lineWidth = 2; ctx.lineJoin = 'round';
-    ctx.beginPath();
-    pts.forEach(([t, v], i) => (i ? ctx.lineTo(x(t), y(v)) : ctx.moveTo(x(t), y(v))));
-    ctx.stroke();
-    ctx.globalAlpha = 0.08; ctx.fillStyle = s.color;
-    ctx.lineTo(x(pts[pts.length - 1][0]), y(0)); ctx.lineTo(x(pts[0][0]), y(0)); ctx.closePath(); ctx.fill();
-    ctx.globalAlpha = 1;
-    const [lt, lv] = pts[pts.length - 1];
-    ctx.fillStyle = s.color; ctx.beginPath(); ctx.arc(x(lt), y(lv), 3, 0, Math.PI * 2); ctx.fill();
+    ctx.strokeStyle = ctx.fillStyle = s.color; ctx.lineWidth = 2; ctx.lineJoin = 'round';
+    for (const r of runs) {
+      drawn += r.length;
+      ctx.beginPath();
+      r.forEach(([t, v], i) => (i ? ctx.lineTo(x(t), y(v)) : ctx.moveTo(x(t), y(v))));
+      ctx.stroke();
+      if (r.length === 1) { ctx.beginPath(); ctx.arc(x(r[0][0]), y(r[0][1]), 2, 0, Math.PI * 2); ctx.fill(); continue; }
+      ctx.globalAlpha = 0.08;
+      ctx.lineTo(x(r[r.length - 1][0]), y(0)); ctx.lineTo(x(r[0][0]), y(0)); ctx.closePath(); ctx.fill();
+      ctx.globalAlpha = 1;
+    }
+    const last = pts[pts.length - 1];
+    if (last[1] != null) { ctx.beginPath(); ctx.arc(x(last[0]), y(last[1]), 3, 0, Math.PI * 2); ctx.fill(); }
     ctx.restore();
   }
   if (!drawn) {
@@ -336,7 +341,7 @@ function drawSpark(canvas, points, color) {
   const pts = points.filter(([t]) => t >= start);
   ctx.strokeStyle = '#e3e7ee'; ctx.beginPath(); ctx.moveTo(0, h - 0.5); ctx.lineTo(w, h - 0.5); ctx.stroke();
   if (pts.length < 1) return;
-  const ymax = niceMax(Math.max(...pts.map((p) => p[1])) * 1.1);
+  const { ymax } = yAxis(Math.max(...pts.map((p) => p[1])) * 1.05);
   const x = (t) => (t - start) / span * w, y = (v) => h - 2 - v / ymax * (h - 6);
   ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.beginPath();
   pts.forEach(([t, v], i) => (i ? ctx.lineTo(x(t), y(v)) : ctx.moveTo(x(t), y(v))));
@@ -402,7 +407,8 @@ async function pollSelf() {
   selfState.samples = alignedSamples(history.samples || []);
   drawSelfCharts();
   const last = selfState.samples[selfState.samples.length - 1];
-  $('latency-now').textContent = last ? 'last 5 s: ' + fmtMs(last.message_latency_ms) + ' per message' : '–';
+  $('latency-now').textContent = !last ? '–' : last.message_latency_ms
+    ? 'last 5 s: ' + fmtMs(last.message_latency_ms) + ' per message' : 'last 5 s: no messages handled';
 }
 
 function setStatus(badge, status) {
@@ -435,8 +441,9 @@ function drawSelfCharts() {
   const outPts = samples.map((s) => [s.time, s.deliveries_per_second]).concat(tail.map((p) => [p.time, p.out]));
   const messages = [{ color: COLORS.in, points: inPts }, { color: COLORS.out, points: outPts }];
   const latency = [
-    { color: COLORS.latency, points: samples.map((s) => [s.time, s.message_latency_ms]) },
-    { color: COLORS.connect, points: samples.map((s) => [s.time, s.connection_latency_ms]) }];
+    // 0 means nothing was handled in that interval, not an instant answer: drawn as a gap
+    { color: COLORS.latency, points: samples.map((s) => [s.time, s.message_latency_ms || null]) },
+    { color: COLORS.connect, points: samples.map((s) => [s.time, s.connection_latency_ms || null]) }];
   const span = chartSpan(messages, end);
   $('chart-window').textContent = spanText(span) + ' · 5 s samples, live tail every 2 s';
   $('latency-window').textContent = spanText(span) + ' · mean per 5 s';

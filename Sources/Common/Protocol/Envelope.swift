@@ -59,6 +59,13 @@ extension Envelope {
 
 extension Envelope {
     public func encode(into buffer: inout ByteBuffer) {
+        encodeOpen(into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Everything but the closing brace, so keys known only later (a room event's `seq` and `epoch`,
+    /// assigned when it is ordered) can be appended without re-encoding.
+    public func encodeOpen(into buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"id\":")
         JSONWriter.writeString(id, into: &buffer)
         buffer.writeStaticString(",\"correlation_id\":")
@@ -83,7 +90,15 @@ extension Envelope {
             buffer.writeInteger(UInt8(ascii: ":"))
             JSONWriter.write(member.value, into: &buffer)
         }
-        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Closes an envelope written with `encodeOpen`, adding its position in the room.
+    static func closeWithPosition(_ buffer: inout ByteBuffer, seq: Int, epoch: String) {
+        buffer.writeStaticString(",\"seq\":")
+        buffer.writeString(String(seq))
+        buffer.writeStaticString(",\"epoch\":\"")
+        buffer.writeString(epoch)
+        buffer.writeStaticString("\"}")
     }
 
     /// The envelope as a JSON string (tests, HTTP bodies, logs).

@@ -5,12 +5,14 @@ import Synchronization
 final class Hub: Sendable {
     let shards: [LoopShard]
     private let shardByLoop: [ObjectIdentifier: LoopShard]
-    /// Serializes the hand-off of broadcasts to the loops, so two publishes to one room reach every
-    /// subscriber in the same order (each loop runs its tasks first in, first out).
-    private let publishOrder = Mutex(())
+    /// Orders events: under this lock a room's next position is assigned, the event kept in its history and
+    /// handed to the loops, so positions, history and delivery order agree (each loop runs its tasks first in,
+    /// first out).
+    private let ordered: Mutex<RoomHistories>
     private let nextSlot = Atomic<Int>(0)
 
-    init(group: any EventLoopGroup) {
+    init(group: any EventLoopGroup, history: RoomHistories = RoomHistories(size: 0, ttl: .seconds(0), maxRooms: 1)) {
+        self.ordered = Mutex(history)
         var shards: [LoopShard] = []
         for loop in group.makeIterator() { shards.append(LoopShard(eventLoop: loop)) }
         self.shards = shards
@@ -26,13 +28,55 @@ final class Hub: Sendable {
 
     func makeSlot() -> Int { nextSlot.wrappingAdd(1, ordering: .relaxed).newValue }
 
-    /// Hands `frame` to each loop's members of `room`; the future (on `loop`) holds how many received it.
-    func broadcast(_ frame: ByteBuffer, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
-        let deliveries = publishOrder.withLock { _ in
-            shards.map { shard in shard.eventLoop.submit { shard.deliver(frame, to: room) } }
+    /// Orders an event in its room: `open` is a frame buffer (`ServerFrame.begin`) holding the envelope without
+    /// its closing brace; its `seq` and `epoch` are appended, the frame finished once, kept in history and handed
+    /// to each loop's members. The future (on `loop`) holds how many received it.
+    func broadcast(open: ByteBuffer, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
+        let deliveries = ordered.withLock { history in
+            let position = history.next(room)
+            var buffer = open
+            Envelope.closeWithPosition(&buffer, seq: position.seq, epoch: position.epoch)
+            let frame = ServerFrame.finish(buffer)
+            history.append(room, seq: position.seq, frame: frame)
+            return handOff(frame, seq: position.seq, to: room)
         }
+        return total(deliveries, on: loop)
+    }
+
+    /// Delivers a frame ordered elsewhere (Redis assigned its position), keeping it in history.
+    func broadcast(frame: ByteBuffer, at position: RoomPosition, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
+        let deliveries = ordered.withLock { history in
+            history.record(room, at: position, frame: frame)
+            return handOff(frame, seq: position.seq, to: room)
+        }
+        return total(deliveries, on: loop)
+    }
+
+    private func handOff(_ frame: ByteBuffer, seq: Int, to room: String) -> [EventLoopFuture<Int>] {
+        shards.map { shard in shard.eventLoop.submit { shard.deliver(frame, seq: seq, to: room) } }
+    }
+
+    private func total(_ deliveries: [EventLoopFuture<Int>], on loop: any EventLoop) -> EventLoopFuture<Int> {
         if deliveries.count == 1 { return deliveries[0].hop(to: loop) }
         return EventLoopFuture.reduce(0, deliveries, on: loop, +)
+    }
+
+    /// Joins `connection` to `room`, replaying what it missed after `since` when the history still holds all of
+    /// it. Runs on the connection's loop: events ordered before this call are either in the returned replay or
+    /// already delivered to the loop's queue (the connection's guard then drops them); events ordered after it
+    /// arrive live. Returns the replayed frames (nil: not recoverable) and the room's position.
+    func join(_ room: String, _ connection: WebSocketConnection, since: RoomPosition?) -> (replay: [ByteBuffer]?, position: RoomPosition?) {
+        let (entries, position) = ordered.withLock { history in
+            (since.flatMap { history.frames(room, after: $0) }, history.position(room))
+        }
+        connection.shard.join(room, connection)
+        // Anything up to here is covered by the replay (or by the client itself, when it is up to date).
+        if let entries, let since {
+            connection.resumeGuards[room] = entries.last?.seq ?? since.seq
+        } else if let position {
+            connection.resumeGuards[room] = position.seq
+        }
+        return (entries?.map(\.frame), position)
     }
 
     /// Runs `body` on every loop with its shard and collects the results.

@@ -40,17 +40,27 @@ final class LoopShard: @unchecked Sendable {
     func leave(_ room: String, _ connection: WebSocketConnection) -> Bool {
         eventLoop.assertInEventLoop()
         guard connection.rooms.remove(room) != nil else { return false }
+        connection.resumeGuards[room] = nil
         if rooms[room]?.removeValue(forKey: connection.slot) != nil, rooms[room]?.isEmpty == true {
             rooms[room] = nil  // empty rooms go at once: the reference leaked them
         }
         return true
     }
 
-    /// The hot path: the same frame bytes to every member, flushed once per loop tick.
-    func deliver(_ frame: ByteBuffer, to room: String) -> Int {
+    /// The hot path: the same frame bytes to every member, flushed once per loop tick. A member that just
+    /// joined holds a guard, the last position it already has: older frames still queued here are skipped.
+    func deliver(_ frame: ByteBuffer, seq: Int, to room: String) -> Int {
         guard let members = rooms[room] else { return 0 }
-        for connection in members.values { connection.write(frame, flush: false) }
-        return members.count
+        var delivered = 0
+        for connection in members.values {
+            if !connection.resumeGuards.isEmpty, let guardSeq = connection.resumeGuards[room] {
+                if seq <= guardSeq { continue }
+                connection.resumeGuards[room] = nil
+            }
+            connection.write(frame, flush: false)
+            delivered += 1
+        }
+        return delivered
     }
 
     func needsFlush(_ connection: WebSocketConnection) {

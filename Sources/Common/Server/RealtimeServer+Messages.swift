@@ -90,24 +90,43 @@ extension RealtimeServer {
         guard let room = (request.data["channel"] ?? request.data["room"])?.stringValue, !room.isEmpty else {
             throw ProtocolError(.invalidChannel, "\(action) requires data.channel (or data.room): a non-empty string")
         }
-        if subscribe {
-            try definition.catalog.validateSubscription(room)
-            if let channel = definition.catalog.channel(for: room),
-                !connection.auth.identity.maySubscribe(channel, service: name)
-            {
-                throw ProtocolError(.forbidden, "Not authorized to subscribe to \(room)")
-            }
-            guard connection.rooms.count < settings.maxSubscriptions || connection.rooms.contains(room) else {
-                throw ProtocolError(
-                    .tooManySubscriptions, "A connection may be in at most \(settings.maxSubscriptions) rooms; unsubscribe first")
-            }
-            connection.shard.join(room, connection)
-        } else {
+        guard subscribe else {
             try RoomName.validate(room)
             connection.shard.leave(room, connection)
+            return send(to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
         }
-        send(to: connection, 
-            .response(to: request, event: action, data: ["status": .string(action + "d"), "channel": .string(room)]))
+        try definition.catalog.validateSubscription(room)
+        if let channel = definition.catalog.channel(for: room), !connection.auth.identity.maySubscribe(channel, service: name) {
+            throw ProtocolError(.forbidden, "Not authorized to subscribe to \(room)")
+        }
+        guard connection.rooms.count < settings.maxSubscriptions || connection.rooms.contains(room) else {
+            throw ProtocolError(
+                .tooManySubscriptions, "A connection may be in at most \(settings.maxSubscriptions) rooms; unsubscribe first")
+        }
+        let since = try Self.position(request.data["since"])
+        var reply: JSONObject = ["status": "subscribed", "channel": .string(room)]
+        if connection.rooms.contains(room) {
+            // Already subscribed: events are flowing; nothing to replay.
+            return send(to: connection, .response(to: request, event: action, data: reply))
+        }
+        let (replay, position) = hub.join(room, connection, since: since)
+        if let position {
+            reply["seq"] = JSONValue(position.seq)
+            reply["epoch"] = .string(position.epoch)
+        }
+        if since != nil { reply["recovered"] = .bool(replay != nil) }
+        send(to: connection, .response(to: request, event: action, data: reply))
+        for frame in replay ?? [] { connection.write(frame, flush: false) }
+        if let replay, !replay.isEmpty { connection.flush() }
+    }
+
+    /// `data.since`: `{"seq": N, "epoch": "E"}`, the last event the client has from this room.
+    static func position(_ value: JSONValue?) throws(ProtocolError) -> RoomPosition? {
+        guard let value, value != .null else { return nil }
+        guard let seq = value["seq"]?.intValue, seq >= 0, let epoch = value["epoch"]?.stringValue else {
+            throw .validation("data.since must be {\"seq\": <integer >= 0>, \"epoch\": <string>}")
+        }
+        return RoomPosition(seq: Int(seq), epoch: epoch)
     }
 
     /// `{"type":"request","event":"publish","data":{"room":R,"event":E,"data":{...}}}` → `ack` with the count.

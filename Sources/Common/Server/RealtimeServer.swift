@@ -47,7 +47,10 @@ public final class RealtimeServer: Sendable {
             settings.eventLoopThreads == 0
             ? MultiThreadedEventLoopGroup.singleton
             : MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
-        self.hub = Hub(group: group)
+        self.hub = Hub(
+            group: group,
+            history: RoomHistories(
+                size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms))
         self.requests = Dictionary(definition.requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.authenticator =
             settings.auth.enabled ? try await Authenticator(settings: settings.auth, service: definition.name) : nil
@@ -63,7 +66,10 @@ public final class RealtimeServer: Sendable {
             let deliver = DeliveryTarget()
             self.broker = RedisBroker(
                 address: address, service: definition.name, instanceID: instance, presenceTTL: settings.presenceTTL,
-                group: group, logger: logger, deliver: { room, envelope in deliver.server?.deliverFromBroker(room: room, envelope: envelope) },
+                group: group, logger: logger,
+                deliver: { room, position, envelope in
+                    deliver.server?.deliverFromBroker(room: room, position: position, envelope: envelope)
+                },
                 localRooms: { (try? await hub.roomCounts(on: group.any()).get()) ?? [:] })
             deliver.set(self)
         } else {
@@ -96,35 +102,39 @@ public final class RealtimeServer: Sendable {
         let envelope = Envelope.event(event, data: payload, room: room)
         guard let broker else {
             observe(PublishedEvent(event: event, room: room, data: payload))
-            return fanOut(ServerFrame.envelope(envelope), to: room, resultOn: loop)
+            var open = ServerFrame.begin()
+            envelope.encodeOpen(into: &open)
+            return measured(room) { hub.broadcast(open: open, to: room, resultOn: loop) }
         }
-        // Clustered: Redis brings the event back to every instance, this one included (deliverFromBroker).
-        var json = ByteBuffer()
-        envelope.encode(into: &json)
-        return broker.distribute(room: room, envelope: json, on: loop).flatMap { [hub] in
+        // Clustered: Redis orders the event and brings it back to every instance, this one included.
+        var open = ByteBuffer()
+        envelope.encodeOpen(into: &open)
+        return broker.distribute(room: room, openEnvelope: open, on: loop).flatMap { [hub] in
             hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) }
         }
     }
 
-    /// An event any instance published, as Redis delivers it: observers first, then the local fan-out.
-    func deliverFromBroker(room: String, envelope: ByteBuffer) {
+    /// An event any instance published, as Redis delivers it (with its position): observers first, then the
+    /// local fan-out.
+    func deliverFromBroker(room: String, position: RoomPosition, envelope: ByteBuffer) {
         if !definition.observers.isEmpty, let event = try? Envelope.decode(envelope), let name = event.event {
             observe(PublishedEvent(event: name, room: room, data: event.data))
         }
         var json = envelope
         let frame = ServerFrame.make(capacity: json.readableBytes) { $0.writeBuffer(&json) }
-        _ = fanOut(frame, to: room, resultOn: group.any())
+        _ = measured(room) { hub.broadcast(frame: frame, at: position, to: room, resultOn: group.any()) }
     }
 
     private func observe(_ event: PublishedEvent) {
         for observer in definition.observers { observer(event) }
     }
 
-    private func fanOut(_ frame: ByteBuffer, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
+    /// Counts a broadcast and its deliveries, and times it.
+    private func measured(_ room: String, _ broadcast: () -> EventLoopFuture<Int>) -> EventLoopFuture<Int> {
         let started = NIODeadline.now()
         statistics.broadcasts.add(1, ordering: .relaxed)
         let channel = definition.catalog.channel(for: room)?.pattern.label ?? room
-        return hub.broadcast(frame, to: room, resultOn: loop).map { [statistics, metrics] delivered in
+        return broadcast().map { [statistics, metrics] delivered in
             statistics.messagesSent.add(delivered, ordering: .relaxed)
             metrics.sent(.event, count: delivered)
             metrics.broadcast(channel: channel, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)

@@ -46,6 +46,12 @@ public struct Settings: Sendable, Equatable {
     /// `text` or `json`.
     public var logFormat = "text"
     public var alertThresholds = AlertThresholds()
+    /// Events kept per room for resume (`subscribe` with `data.since`); 0 turns history off.
+    public var historySize = 50
+    /// Seconds an event stays resumable.
+    public var historyTTL: Double = 300
+    /// Rooms with history at most; the least recently published go first.
+    public var historyRooms = 1000
     /// `local` (one process, default) or `redis` (many instances sharing `redis_url`).
     public var broker = "local"
     public var redisURL = "redis://127.0.0.1:6379"

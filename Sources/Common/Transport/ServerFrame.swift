@@ -15,10 +15,22 @@ public enum ServerFrame {
         opcode: WebSocketOpcode = .text, allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512,
         payload: (inout ByteBuffer) -> Void
     ) -> ByteBuffer {
+        var buffer = begin(allocator: allocator, capacity: capacity)
+        payload(&buffer)
+        return finish(buffer, opcode: opcode)
+    }
+
+    /// A buffer with room for the header in front: write the payload, then `finish` it.
+    public static func begin(allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: capacity + headerReserve)
         buffer.moveWriterIndex(forwardBy: headerReserve)
         buffer.moveReaderIndex(forwardBy: headerReserve)
-        payload(&buffer)
+        return buffer
+    }
+
+    /// Writes the header in front of the payload written since `begin`.
+    public static func finish(_ buffer: ByteBuffer, opcode: WebSocketOpcode = .text) -> ByteBuffer {
+        var buffer = buffer
         let length = buffer.readableBytes
         let headerLength = length <= 125 ? 2 : (length <= 0xFFFF ? 4 : 10)
         let start = headerReserve - headerLength

@@ -41,6 +41,9 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
     var rooms: Set<String> = []
+    /// Per room, the last `seq` this connection already has (replayed, or current when it joined): queued
+    /// older frames are not sent again. Empty for almost every connection, so the check costs one `isEmpty`.
+    var resumeGuards: [String: Int] = [:]
     /// Set when a heartbeat ping is out; cleared by any pong.
     var awaitingPong = false
     /// Set by the shard while the connection has writes waiting for the loop's batched flush.
