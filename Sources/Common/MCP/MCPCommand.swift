@@ -14,7 +14,7 @@ enum MCPCommand {
             name: "\(definition.name)-websocket", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
             .init(tools: WebSocketTools.specs.map { spec in
-                var properties: [String: Value] = [:]
+                var properties: [String: MCP.Value] = [:]
                 for parameter in spec.parameters {
                     properties[parameter.name] = ["type": .string(parameter.type), "description": .string(parameter.description)]
                 }
@@ -29,15 +29,17 @@ enum MCPCommand {
             let (result, isError) = await tools.call(parameters.name, arguments)
             return CallTool.Result(
                 content: [.text(text: JSONWriter.string(result), annotations: nil, _meta: nil)],
-                structuredContent: Optional.some(Value(.object(result))), isError: isError)
+                structuredContent: Optional.some(MCP.Value(.object(result))), isError: isError)
         }
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
     }
 }
 
+// `MCP.Value` is spelled out: inside `extension JSONValue`, a bare `Value` can resolve to the
+// `ExpressibleByDictionaryLiteral.Value` associated type (JSONValue itself), depending on the build.
 extension JSONValue {
-    init(_ value: Value) {
+    init(_ value: MCP.Value) {
         switch value {
         case .null: self = .null
         case .bool(let flag): self = .bool(flag)
@@ -51,7 +53,7 @@ extension JSONValue {
     }
 }
 
-extension Value {
+extension MCP.Value {
     init(_ value: JSONValue) {
         switch value {
         case .null: self = .null
@@ -59,8 +61,9 @@ extension Value {
         case .int(let number): self = .int(Int(number))
         case .double(let number): self = .double(number)
         case .string(let string): self = .string(string)
-        case .array(let array): self = .array(array.map(Value.init))
-        case .object(let object): self = .object(Dictionary(object.members.map { ($0.key, Value($0.value)) }, uniquingKeysWith: { $1 }))
+        case .array(let array): self = .array(array.map(MCP.Value.init))
+        case .object(let object):
+            self = .object(Dictionary(object.members.map { ($0.key, MCP.Value($0.value)) }, uniquingKeysWith: { $1 }))
         }
     }
 }
