@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "akosha", targets: ["Akosha"]),
         .executable(name: "crackerjack", targets: ["Crackerjack"]),
         .executable(name: "loadgen", targets: ["LoadGenerator"]),
+        .library(name: "BackboneClient", targets: ["BackboneClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -63,6 +64,19 @@ let package = Package(
         .executableTarget(name: "Mahavishnu", dependencies: ["Common"], swiftSettings: swiftSettings),
         .executableTarget(name: "Akosha", dependencies: ["Common"], swiftSettings: swiftSettings),
         .executableTarget(name: "Crackerjack", dependencies: ["Common"], swiftSettings: swiftSettings),
+        // A client that reconnects and resumes by itself (docs/clients.md).
+        .target(
+            name: "BackboneClient",
+            dependencies: [
+                "Common",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "BackboneClientTests", dependencies: ["BackboneClient", "TestSupport"], swiftSettings: swiftSettings),
         // The benchmark's load generator: plain SwiftNIO, no Task per message (scripts/bench drives it).
         .executableTarget(
             name: "LoadGenerator",

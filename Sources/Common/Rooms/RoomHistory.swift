@@ -6,6 +6,11 @@ public struct RoomPosition: Sendable, Equatable {
     public let seq: Int
     public let epoch: String
 
+    public init(seq: Int, epoch: String) {
+        self.seq = seq
+        self.epoch = epoch
+    }
+
     var json: JSONObject { ["seq": JSONValue(seq), "epoch": .string(epoch)] }
 }
 

@@ -1,0 +1,213 @@
+import Common
+import HTTPTypes
+import Logging
+import NIOWebSocket
+import WSClient
+
+/// A client for the services: connects (with a token or API key), reconnects by itself with backoff and full
+/// jitter, honours close codes (no retry after an authentication failure or token expiry; a retry-after pause
+/// on 1012/1013), resubscribes every room from the last position it saw so nothing is missed or repeated
+/// within the server's history, and matches requests to replies by correlation id with a timeout.
+///
+///     let client = BackboneClient(ClientConfiguration(urls: ["ws://127.0.0.1:8690/ws"]))
+///     client.start()
+///     try await client.subscribe("workflow:wf1")
+///     for await update in client.updates { if case .event(let event) = update { ... } }
+public actor BackboneClient {
+    public nonisolated let updates: AsyncStream<ClientUpdate>
+    private nonisolated let continuation: AsyncStream<ClientUpdate>.Continuation
+    private let configuration: ClientConfiguration
+    private var writer: WebSocketOutboundWriter?
+    private var rooms: [String: RoomPosition?] = [:]  // room → last position seen
+    private var pending: [String: CheckedContinuation<JSONObject, any Error>] = [:]
+    private var handlers: [String: [@Sendable (RoomEvent) -> Void]] = [:]
+    private var loop: Task<Void, Never>?
+    private var stopped = false
+    private var nextID = 0
+
+    public init(_ configuration: ClientConfiguration) {
+        self.configuration = configuration
+        (updates, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Starts connecting; idempotent.
+    public func start() {
+        guard loop == nil else { return }
+        loop = Task { await self.run() }
+    }
+
+    /// Calls `handler` for every event named `event` (typed helpers can wrap this).
+    public func on(_ event: String, _ handler: @escaping @Sendable (RoomEvent) -> Void) {
+        handlers[event, default: []].append(handler)
+    }
+
+    /// Subscribes (now if connected, else on connect) and keeps the room across reconnections.
+    public func subscribe(_ room: String) async throws {
+        if rooms[room] == nil { rooms[room] = .some(nil) }
+        if writer != nil { try await sendSubscribe(room, since: nil) }
+    }
+
+    public func unsubscribe(_ room: String) async throws {
+        rooms[room] = nil
+        if writer != nil { _ = try await request(["type": "unsubscribe", "data": ["channel": .string(room)]]) }
+    }
+
+    /// A service request (e.g. `get_workflow_status`); returns the reply's `data`, throws its error.
+    public func request(_ event: String, data: JSONObject = [:]) async throws -> JSONObject {
+        try await request(["type": "request", "event": .string(event), "data": .object(data)])
+    }
+
+    /// Publishes an event; returns how many subscribers of the receiving instance got it.
+    @discardableResult
+    public func publish(room: String, event: String, data: JSONObject) async throws -> Int {
+        let reply = try await request("publish", data: ["room": .string(room), "event": .string(event), "data": .object(data)])
+        return Int(reply["subscribers"]?.intValue ?? 0)
+    }
+
+    /// Closes the connection and stops reconnecting.
+    public func stop() async {
+        stopped = true
+        if let writer { try? await writer.close(.normalClosure, reason: nil) }
+        loop?.cancel()
+        await loop?.value
+        finish("stopped by the client")
+    }
+
+    // MARK: Connection loop
+
+    private func run() async {
+        var failures = 0
+        var attempt = 0
+        while !stopped && !Task.isCancelled {
+            let url = configuration.urls[attempt % configuration.urls.count]
+            attempt += 1
+            continuation.yield(.state(.connecting(attempt: attempt)))
+            var code: UInt16?
+            do {
+                code = try await connect(url)
+                failures = 0
+            } catch {
+                failures += 1
+            }
+            writer = nil
+            failPending(ClientError.connectionLost)
+            if stopped { break }
+            switch code {
+            case 1008?: return finish("authentication refused (1008)")
+            case 4003?: return finish("token expired (4003): start again with a new token")
+            default: break
+            }
+            if let limit = configuration.maxAttempts, failures >= limit { return finish("gave up after \(failures) attempts") }
+            // 1012/1013 ask to come back later: at least a second, still jittered, so clients do not return at once.
+            var wait = configuration.delay(attempt: failures)
+            if code == 1012 || code == 1013 || code == 1001 { wait = max(wait, Double.random(in: 0.5...1.5)) }
+            continuation.yield(.state(.waiting(seconds: wait, code: code)))
+            try? await Task.sleep(for: .seconds(wait))
+        }
+        finish("stopped")
+    }
+
+    /// One connection, until it closes; returns the close code.
+    private func connect(_ url: String) async throws -> UInt16? {
+        var headers = HTTPFields()
+        if let token = configuration.token { headers[.authorization] = "Bearer \(token)" }
+        if let apiKey = configuration.apiKey, let name = HTTPField.Name("X-API-Key") { headers[name] = apiKey }
+        var logger = Logger(label: "backbone.client")
+        logger.logLevel = .critical
+        let close = try await WebSocketClient.connect(
+            url: url, configuration: .init(maxFrameSize: 16 << 20, additionalHeaders: headers), logger: logger
+        ) { inbound, outbound, _ in
+            await self.opened(outbound, url: url)
+            for try await message in inbound.messages(maxSize: 16 << 20) {
+                let text: String = switch message {
+                case .text(let text): text
+                case .binary(let buffer): String(buffer: buffer)
+                }
+                await self.received(text)
+            }
+        }
+        return close.map { UInt16(webSocketErrorCode: $0.closeCode) }
+    }
+
+    private func opened(_ outbound: WebSocketOutboundWriter, url: String) {
+        writer = outbound
+        continuation.yield(.state(.connected(url: url)))
+        // Resubscribe every room from where we were; replies are handled as they come.
+        for (room, position) in rooms {
+            Task { try? await self.sendSubscribe(room, since: position) }
+        }
+    }
+
+    private func sendSubscribe(_ room: String, since: RoomPosition?) async throws {
+        var data: JSONObject = ["channel": .string(room)]
+        if let since { data["since"] = ["seq": JSONValue(since.seq), "epoch": .string(since.epoch)] }
+        let reply = try await request(["type": "request", "event": "subscribe", "data": .object(data)])
+        if reply["recovered"] == false {
+            continuation.yield(.resync(room: room))
+        }
+        // Start from the room's current position if we had none (or it could not be recovered).
+        if since == nil || reply["recovered"] == false,
+            let seq = reply["seq"]?.intValue, let epoch = reply["epoch"]?.stringValue, rooms[room] != nil
+        {
+            rooms[room] = RoomPosition(seq: Int(seq), epoch: epoch)
+        }
+    }
+
+    // MARK: Messages
+
+    private func request(_ message: JSONObject) async throws -> JSONObject {
+        guard let writer else { throw ClientError.notConnected }
+        nextID += 1
+        let id = "c\(nextID)"
+        var message = message
+        message["id"] = .string(id)
+        let text = JSONWriter.string(message)
+        let timeout = configuration.requestTimeout
+        return try await withCheckedThrowingContinuation { reply in
+            pending[id] = reply
+            Task {
+                do { try await writer.write(.text(text)) } catch { self.resolve(id, .failure(ClientError.connectionLost)) }
+                try? await Task.sleep(for: timeout)
+                self.resolve(id, .failure(ClientError.timeout))
+            }
+        }
+    }
+
+    private func resolve(_ id: String, _ result: Result<JSONObject, any Error>) {
+        pending.removeValue(forKey: id)?.resume(with: result)
+    }
+
+    private func failPending(_ error: ClientError) {
+        let waiting = pending
+        pending = [:]
+        for (_, reply) in waiting { reply.resume(throwing: error) }
+    }
+
+    private func received(_ text: String) {
+        guard case .object(let message) = try? JSONParser.parse(text) else { return }
+        if let id = message["correlation_id"]?.stringValue, pending[id] != nil {
+            if message["type"] == "error" {
+                let code = message["error_code"]?.stringValue ?? "ERROR", text = message["error_message"]?.stringValue ?? ""
+                return resolve(id, .failure(ClientError(code: code, message: text)))
+            }
+            return resolve(id, .success(message["data"]?.objectValue ?? [:]))
+        }
+        guard message["type"] == "event", let room = message["room"]?.stringValue, let name = message["event"]?.stringValue
+        else { return }
+        let seq = message["seq"]?.intValue.map(Int.init), epoch = message["epoch"]?.stringValue
+        if let seq, let epoch, case let last?? = rooms[room], last.epoch == epoch, seq <= last.seq {
+            return  // already seen (a replay overlapping what arrived live)
+        }
+        if let seq, let epoch, rooms[room] != nil { rooms[room] = RoomPosition(seq: seq, epoch: epoch) }
+        let event = RoomEvent(room: room, event: name, data: message["data"]?.objectValue ?? [:], seq: seq, epoch: epoch)
+        continuation.yield(.event(event))
+        for handler in handlers[name] ?? [] { handler(event) }
+    }
+
+    private func finish(_ reason: String) {
+        stopped = true
+        failPending(ClientError.stopped)
+        continuation.yield(.state(.stopped(reason: reason)))
+        continuation.finish()
+    }
+}
