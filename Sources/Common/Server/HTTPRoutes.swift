@@ -29,6 +29,11 @@ extension RealtimeServer {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
+        router.get("/client.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: JavaScriptClient.source)))
+        }
         router.get("/api/dashboard/services") { _, _ in
             Self.json(["self": .string(self.name), "services": .array(self.settings.dashboardServices.map { .string($0) })])
         }
