@@ -74,7 +74,9 @@ struct ClusterTests {
             let onA = try await feedCount(a), onB = try await feedCount(b)
             return onA == 3 && onB == 3 ? true : nil
         }
-        #expect(try await HTTP.get(a.httpURL + "/health").body["rooms"] == 2)
+        try await TestClient.poll(.seconds(5), "both rooms in the cluster view") {
+            try await HTTP.get(a.httpURL + "/health").body["rooms"] == 2 ? true : nil
+        }
         // An instance that stops leaves the cluster at once.
         for client in clients[2...] { await client.close() }
         try await b.stop()

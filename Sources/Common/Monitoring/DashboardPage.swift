@@ -118,10 +118,10 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 0 0 
         <div class="meter"><div id="connections-meter"></div></div></div>
       <div class="tile"><div class="label">Peak connections</div>
         <div class="value" id="peak-connections" data-value="">–</div>
-        <div class="hint"><span id="total-connections" data-value="">–</span> since start</div></div>
+        <div class="hint">since start: <span id="total-connections" data-value="">–</span></div></div>
       <div class="tile"><div class="label">Rooms</div>
         <div class="value" id="rooms-total" data-value="">–</div>
-        <div class="hint"><span id="subscriptions-total" data-value="">–</span> subscriptions</div></div>
+        <div class="hint">subscriptions: <span id="subscriptions-total" data-value="">–</span></div></div>
       <div class="tile"><div class="label">Messages received</div>
         <div class="value" id="messages-total" data-value="">–</div>
         <div class="hint"><span id="rate-in" data-value="">–</span> /s now</div></div>
@@ -604,6 +604,7 @@ async function tick() {
   const mine = ++generation;
   clearTimeout(timer);
   try {
+    let fresh = true;
     if (view === 'all') {
       await pollAll();
     } else {
@@ -611,6 +612,7 @@ async function tick() {
         await pollSelf();
         $('self-error').hidden = true;
       } catch (error) {
+        fresh = false;
         setStatus($('status'), 'down');
         $('self-error').hidden = false;
         $('self-error').textContent = 'This service did not answer (' + (error.name === 'AbortError' ? 'timeout' : error.message) +
@@ -618,9 +620,11 @@ async function tick() {
         selfState.meter = new RateMeter();
       }
     }
-    const updated = $('updated');
-    updated.textContent = 'updated ' + fmtClock(new Date());
-    updated.dataset.at = String(Date.now());
+    if (fresh) {
+      const updated = $('updated');
+      updated.textContent = 'updated ' + fmtClock(new Date());
+      updated.dataset.at = String(Date.now());
+    }
   } finally {
     if (mine === generation) timer = setTimeout(tick, POLL_MS);
   }

@@ -36,7 +36,8 @@ public struct Settings: Sendable, Equatable {
     public var maxOutboundBuffer = 4 << 20
     /// Seconds a new TCP connection may take to send its HTTP request (and to finish a close handshake).
     public var handshakeTimeout: Double = 10
-    /// `Origin` values allowed to open WebSockets; empty allows any (non-browser clients send none).
+    /// `Origin` values allowed to open WebSockets; empty allows any. Requests without `Origin` pass; note that
+    /// some non-browser clients send one anyway (swift-websocket sends `ws://<host>`).
     public var allowedOrigins: [String] = []
     /// Serve `/echo`, a WebSocket that echoes every message: only for protocol conformance runs (Autobahn).
     public var echoEndpoint = false

@@ -86,6 +86,16 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    /// Hummingbird allows half-closed connections, so a client that drops its side (FIN without a close
+    /// frame) shows up as `inputClosed`, not as an inactive channel: close our side too, at once.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         finish()
         self.context = nil
@@ -98,6 +108,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         guard !finished else { return }
         finished = true
         auth.cancelTimers()
+        slowConsumerCheck?.cancel()
         delegate.connectionClosed(self)
         shard.remove(self)
     }
@@ -152,11 +163,11 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private func answerClose(_ payload: ByteBuffer) {
         var payload = payload
         guard let code = payload.readInteger(as: UInt16.self) else {
-            return close(payload.readableBytes == 1 ? .init(1002, "Malformed close frame") : .normal)
+            return close(payload.readableBytes == 1 ? .init(1002, "Malformed close frame") : .normal, answering: true)
         }
-        guard Self.isValidCloseCode(code) else { return close(.init(1002, "Invalid close code \(code)")) }
-        guard payload.isValidUTF8 else { return close(.invalidPayload) }
-        close(.init(code, ""))
+        guard Self.isValidCloseCode(code) else { return close(.init(1002, "Invalid close code \(code)"), answering: true) }
+        guard payload.isValidUTF8 else { return close(.invalidPayload, answering: true) }
+        close(.init(code, ""), answering: true)
     }
 
     /// Codes a peer may send (RFC 6455 §7.4): the defined 1000-1003, 1007-1014, and the 3000-4999 ranges.
@@ -175,10 +186,24 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         close(error == .invalidFrameLength ? .messageTooBig : .init(1002, "Malformed frame"))
     }
 
-    /// The outbound buffer passed `max_outbound_buffer` (the write buffer's high-water mark): the client reads
-    /// slower than we send. Close it rather than buffer without bound or slow anyone else down.
+    /// How long the outbound buffer may stay past `max_outbound_buffer` before the client counts as slow.
+    /// One large message fills the buffer at once even for a fast reader; a slow one keeps it full.
+    static let slowConsumerGrace = TimeAmount.milliseconds(250)
+    private var slowConsumerCheck: Scheduled<Void>?
+
+    /// The outbound buffer passed `max_outbound_buffer` (the write buffer's high-water mark). If it is still
+    /// that full after the grace period the client reads slower than we send: close it (4008) rather than
+    /// buffer without bound or slow anyone else down.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable { close(.slowConsumer) }
+        if context.channel.isWritable {
+            slowConsumerCheck?.cancel()
+            slowConsumerCheck = nil
+        } else if slowConsumerCheck == nil {
+            slowConsumerCheck = context.eventLoop.assumeIsolated().scheduleTask(in: Self.slowConsumerGrace) {
+                self.slowConsumerCheck = nil
+                if !context.channel.isWritable { self.close(.slowConsumer) }
+            }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -205,9 +230,15 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: true)
     }
 
-    /// Sends a close frame and closes the TCP connection once it is written, or after `closeDeadline` when
-    /// the peer does not read it (a stalled or half-open connection).
-    func close(_ code: CloseCode) {
+    /// Starts the closing handshake (RFC 6455 §7): sends a close frame, then waits for the peer's close (see
+    /// `channelRead`) before dropping TCP, so the peer reads everything we sent, the close code included.
+    /// A peer that never answers (stalled, half-open) is dropped after `closeDeadline`; a failed write at once.
+    /// TCP goes as soon as our close is sent when the peer started the handshake (`answering`: its close is
+    /// already here), and when we *fail* the connection (§7.1.7) because the peer will not answer usefully:
+    /// a broken protocol (1002, 1007, 1009), a dead peer (1011), a slow consumer (4008, once it has read up to
+    /// the close frame) or an abusive one. Shutdown (1001), authentication (1008) and token expiry (4003)
+    /// wait for the peer's close, so well-behaved clients read the reason before the connection ends.
+    func close(_ code: CloseCode, answering: Bool = false) {
         guard let context, !isClosing else { return }
         isClosing = true
         fragments = nil
@@ -215,9 +246,11 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
         let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: closeDeadline) { context.close(promise: nil) }
-        written.futureResult.assumeIsolated().whenComplete { _ in
-            deadline.cancel()
-            context.close(promise: nil)
+        context.channel.closeFuture.whenComplete { _ in deadline.cancel() }
+        if answering || [1002, 1007, 1009, 1011, 4008].contains(code.code) || code == .rateLimitAbuse {
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            written.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
         }
     }
 }
