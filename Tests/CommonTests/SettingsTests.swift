@@ -70,6 +70,18 @@ struct SettingsTests {
         }
     }
 
+    @Test("a malformed secret is named, never shown")
+    func secretsHidden() throws {
+        let path = try file("jwt_secret: [\"s3cret-value\"]")
+        do {
+            _ = try SettingsLoader.load(service: service, configPath: path, environment: [:], flags: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("jwt_secret"))
+            #expect(!error.description.contains("s3cret-value"))
+        }
+    }
+
     @Test("an explicit config file must exist")
     func missingFile() {
         #expect(throws: SettingsError.self) {

@@ -6,6 +6,8 @@ struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
+    /// Where lines go: stderr, or a test's collector.
+    var output: @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -22,6 +24,6 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
             object[key] = .string("\(value)")
         }
-        FileHandle.standardError.write(Data((JSONWriter.string(object) + "\n").utf8))
+        output(JSONWriter.string(object) + "\n")
     }
 }

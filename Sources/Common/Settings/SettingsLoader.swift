@@ -77,6 +77,8 @@ public enum SettingsLoader {
         key("tls.verify_client", \.tls.verifyClient, boolean).with(aliases: "{P}_WS_VERIFY_CLIENT"),
     ]
 
+    static let secretKeys: Set<String> = ["jwt_secret", "api_keys"]
+
     /// Names every environment variable the service reads, for docs and `--help`.
     public static func environmentVariables(prefix: String) -> [String] {
         [prefix + "_WS_CONFIG"] + keys.flatMap { $0.environmentNames(prefix: prefix, extra: []) }
@@ -144,7 +146,9 @@ public enum SettingsLoader {
             do {
                 try key.apply(&settings, values[name]!)
             } catch {
-                throw SettingsError(description: "\(source): \(name): \(error.description)")
+                // Never echo a secret, even a malformed one.
+                let detail = secretKeys.contains(name) ? "invalid value (not shown: it is a secret)" : error.description
+                throw SettingsError(description: "\(source): \(name): \(detail)")
             }
         }
     }
