@@ -167,6 +167,7 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 0 0 
 </main>
 <footer>Polls every 2 s · read-only · <span id="footer-self"></span></footer>
 
+<script src="client.js"></script>
 <script>
 'use strict';
 const POLL_MS = 2000;            // refresh interval of every view
@@ -457,34 +458,30 @@ function withoutTimestamp(data) {
   return copy;
 }
 
-// ---------- live events of `global` over the WebSocket (optional; the page works without it) ----------
-let socket = null, socketRetry = 1000;
+// ---------- live events of `global`, through the shared client (/client.js: reconnect and resume) ----------
 function connectEvents() {
+  const state = $('events-state');
+  if (typeof BackboneClient === 'undefined') { state.textContent = 'unavailable'; return; }
   const url = new URL('ws', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const state = $('events-state');
-  try { socket = new WebSocket(url.href); } catch (e) { state.textContent = 'unavailable'; return; }
-  socket.onopen = () => {
-    socket.send(JSON.stringify({ type: 'subscribe', id: 'dashboard', data: { channel: 'global' } }));
-    state.textContent = 'connected'; state.dataset.state = 'open'; socketRetry = 1000;
-  };
-  socket.onmessage = (message) => {
-    let frame;
-    try { frame = JSON.parse(message.data); } catch (e) { return; }
-    if (frame.type !== 'event' || frame.room !== 'global') return;
-    const list = $('events');
-    const item = el('li', { 'data-event': frame.event || '' },
-      el('span', { class: 't' }, fmtClock(new Date())), el('span', { class: 'e' }, frame.event || ''),
-      JSON.stringify(withoutTimestamp(frame.data)));
-    item.title = item.textContent;
-    list.prepend(item);
-    while (list.children.length > MAX_EVENTS) list.lastChild.remove();
-  };
-  socket.onclose = () => {
-    state.textContent = 'disconnected, retrying'; state.dataset.state = 'closed';
-    setTimeout(connectEvents, socketRetry);
-    socketRetry = Math.min(socketRetry * 2, 30000);
-  };
+  const client = new BackboneClient({
+    urls: [url.href],
+    onState: (s) => {
+      if (s.state === 'connected') { state.textContent = 'connected'; state.dataset.state = 'open'; }
+      else if (s.state === 'waiting' || s.state === 'stopped') { state.textContent = 'disconnected, retrying'; state.dataset.state = 'closed'; }
+    },
+    onEvent: (event) => {
+      if (event.room !== 'global') return;
+      const list = $('events');
+      const item = el('li', { 'data-event': event.event || '' },
+        el('span', { class: 't' }, fmtClock(new Date())), el('span', { class: 'e' }, event.event || ''),
+        JSON.stringify(withoutTimestamp(event.data)));
+      item.title = item.textContent;
+      list.prepend(item);
+      while (list.children.length > MAX_EVENTS) list.lastChild.remove();
+    },
+  });
+  client.subscribe('global');
 }
 
 // ---------- all services ----------
