@@ -1,4 +1,3 @@
-import Common
 import Testing
 import TestSupport
 
@@ -9,19 +8,6 @@ struct SessionBuddyCatalogTests {
     @Test("docs/services/session-buddy.md matches the catalogue")
     func docs() { expectCatalogDocsCurrent(SessionBuddy.definition()) }
 
-    @Test("every event is delivered over HTTP and the publish request; broken payloads are refused")
-    func conformance() async throws {
-        try await TestServer.with(SessionBuddy.definition()) { server in try await server.expectCatalogConformance(SessionBuddy.definition()) }
-    }
-
-    @Test("GET /api/catalog lists every channel and event")
-    func catalogEndpoint() async throws {
-        try await TestServer.with(SessionBuddy.definition()) { server in
-            let response = try await HTTP.get(server.httpURL + "/api/catalog")
-            #expect(response.status == 200)
-            #expect(response.body["service"] == "session-buddy")
-            #expect(response.body["channels"]?.arrayValue?.count == SessionBuddy.channels.count)
-            #expect(response.body["events"]?.arrayValue?.count == SessionBuddy.Events.all.count)
-        }
-    }
+    @Test("/api/catalog lists it all; every event is delivered over both publish paths, broken payloads refused")
+    func conformance() async throws { try await TestServer.expectServiceCatalog { SessionBuddy.definition() } }
 }

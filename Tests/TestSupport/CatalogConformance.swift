@@ -100,3 +100,19 @@ extension TestServer {
         #expect(reply["error_code"] == "VALIDATION_ERROR", "\(spec.name) \(what) over publish")
     }
 }
+
+extension TestServer {
+    /// Everything a service's catalogue must satisfy, over a server of its own: `GET /api/catalog` lists every
+    /// channel and event, and every event passes `expectCatalogConformance`.
+    public static func expectServiceCatalog(_ makeDefinition: () -> ServiceDefinition) async throws {
+        let definition = makeDefinition()
+        try await TestServer.with(definition) { server in
+            let response = try await HTTP.get(server.httpURL + "/api/catalog")
+            #expect(response.status == 200)
+            #expect(response.body["service"] == .string(definition.name))
+            #expect(response.body["channels"]?.arrayValue?.count == definition.catalog.channels.count)
+            #expect(response.body["events"]?.arrayValue?.count == definition.catalog.events.count)
+            try await server.expectCatalogConformance(makeDefinition())
+        }
+    }
+}
