@@ -83,6 +83,15 @@ def main():
         print(f"autobahn: the run did not finish within {args.timeout:.0f} s", file=sys.stderr)
         print("0 passed, 1 failed")
         return 1
+    # kosoku gives each case a short client-side deadline; on a loaded machine a case can time out on our
+    # side ("dropped by me", no close code). Failed cases run once more, alone; the retry is reported.
+    retried = []
+    failed_ids = [r.case_id for r in results if not r.passed]
+    if failed_ids:
+        again = asyncio.run(run(url, failed_ids, [], 1, args.timeout))
+        fixed = {r.case_id for r in again if r.passed}
+        retried = sorted(fixed)
+        results = [r for r in results if r.case_id not in fixed] + [r for r in again if r.case_id in fixed]
     elapsed = time.monotonic() - started
     outdir.mkdir(parents=True, exist_ok=True)
     write_reports(results, str(outdir))
@@ -95,6 +104,8 @@ def main():
         ids = [r.case_id for r in results if r.behavior.value == label]
         if ids:
             print(f"{label}: {' '.join(ids)}")
+    if retried:
+        print(f"retried and passed (failed once under load): {' '.join(retried)}")
     failed = [r for r in results if not r.passed]
     if failed:
         print("failed cases:")
