@@ -197,7 +197,7 @@ extension RealtimeServer {
                 return Self.error(status, error.code, isBatch ? "item \(index): \(error.message)" : error.message)
             }
         }
-        var results: [JSONValue] = []
+        var results: [JSONObject] = []
         for event in events {
             do {
                 let receipt = try await publish(event: event.event, room: event.room, data: event.data)
@@ -208,11 +208,10 @@ extension RealtimeServer {
                 return Self.error(status, error.code, error.message)
             }
         }
-        if !isBatch, case .object(var single) = results.first {
-            single["status"] = "published"
-            return Self.json(JSONObject([("status", "published")] + single.members.filter { $0.key != "status" }.map { ($0.key, $0.value) }))
+        if !isBatch, let single = results.first {
+            return Self.json(JSONObject([("status", "published")] + single.members.map { ($0.key, $0.value) }))
         }
-        return Self.json(["status": "published", "count": JSONValue(results.count), "results": .array(results)])
+        return Self.json(["status": "published", "count": JSONValue(results.count), "results": .array(results.map { .object($0) })])
     }
 
     static func parseEvent(_ item: JSONValue) throws(ProtocolError) -> (event: String, room: String, data: JSONObject) {
