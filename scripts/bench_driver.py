@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,8 +28,14 @@ SIZES = {
     "rooms": ({"subscribers": 10000, "rooms": 100, "publishes": 10000},
               {"subscribers": 200, "rooms": 10, "publishes": 500}),
     "idle100k": ({"connections": 100000, "hold": 3}, None),
+    # Issue 7: the fan-out of scenario (a) through Redis, ours only: one instance with broker redis, and two
+    # instances sharing one redis-server (subscribers alternate between them, the publisher is on the first).
+    "fanout_redis1": ({"subscribers": 1000, "publishes": 2000}, {"subscribers": 200, "publishes": 500}),
+    "fanout_redis2": ({"subscribers": 1000, "publishes": 2000}, {"subscribers": 200, "publishes": 500}),
 }
-ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k"]
+ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2"]
+OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2"}
+REDIS_INSTANCES = {"fanout_redis1": 1, "fanout_redis2": 2}
 
 # What the ratio table compares: (scenario, metric path, lower_is_better).
 RATIOS = [
@@ -106,12 +113,12 @@ class Server:
     def __init__(self, name: str, argv: list[str], path: str, ready_line: bool, cwd: str):
         self.name, self.argv, self.path, self.ready_line, self.cwd = name, argv, path, ready_line, cwd
 
-    def start(self, port: int, log_dir: str) -> tuple[subprocess.Popen, str]:
+    def start(self, port: int, log_dir: str, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
         log_path = os.path.join(log_dir, f"{self.name}-{port}.log")
         out = open(log_path, "w")
         # Our service reads MAHAVISHNU_* variables (auth, limits): drop them so every run sees the same settings.
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAHAVISHNU_")}
-        proc = subprocess.Popen(["taskset", "-c", "0", *self.argv, "--port", str(port)], env=env, cwd=self.cwd,
+        proc = subprocess.Popen(["taskset", "-c", "0", *self.argv, *extra, "--port", str(port)], env=env, cwd=self.cwd,
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         out.close()
         CHILDREN.append(proc)
@@ -145,8 +152,8 @@ def servers(a: argparse.Namespace) -> list[Server]:
 def loadgen_args(scenario: str, size: dict, a: argparse.Namespace, ours: bool) -> list[str]:
     """The load generator's command line for one scenario (without --url/--label/--server-pid)."""
     opts = [f"--{k}={v}" for k, v in size.items()]
-    if scenario == "fanout":
-        return ["fanout", "--name=fanout", f"--window={a.window}", *opts]
+    if scenario in ("fanout", "fanout_redis1", "fanout_redis2"):
+        return ["fanout", f"--name={scenario}", f"--window={a.window}", *opts]
     if scenario == "fanout_rate10":
         return ["fanout", "--name=fanout_rate10", "--rate=10", *opts]
     if scenario == "rooms":
@@ -180,14 +187,23 @@ def run_one(server: Server, scenario: str, a: argparse.Namespace, port: int, log
     notes = {}
     if scenario == "idle100k":
         size, notes = idle_size(size)
-    proc, log_path = server.start(port, log_dir)
+    redis = None
+    if scenario in REDIS_INSTANCES:
+        redis = start_redis(port + 500, log_dir)
+        broker = ("--broker", "redis", "--redis-url", f"redis://127.0.0.1:{port + 500}")
+        instances = [server.start(port + i * 1000, log_dir, broker) for i in range(REDIS_INSTANCES[scenario])]
+    else:
+        instances = [server.start(port, log_dir)]
+    procs = [p for p, _ in instances]
     timeout = 120 if a.quick else 600
+    urls = ",".join(f"ws://127.0.0.1:{port + i * 1000}{server.path}" for i in range(len(procs)))
     argv = ["taskset", "-c", "1", os.path.join(a.bin_dir, "loadgen"),
             *loadgen_args(scenario, size, a, server.name == "ours"),
-            f"--url=ws://127.0.0.1:{port}{server.path}", f"--label={server.name}", f"--server-pid={proc.pid}",
+            f"--url={urls}", f"--label={server.name}", f"--server-pid={','.join(str(p.pid) for p in procs)}",
             f"--timeout={timeout}"]
     # CPU used by anything other than this server and load generator during the run: a noise gauge.
-    busy_before, server_before = system_busy_s(), proc_usage(proc.pid).get("server_total_cpu_s", 0)
+    busy_before, server_before = system_busy_s(), sum(proc_usage(p.pid).get("server_total_cpu_s", 0) for p in procs)
+    redis_before = proc_usage(redis.pid).get("server_total_cpu_s", 0) if redis else 0
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     try:
@@ -197,21 +213,48 @@ def run_one(server: Server, scenario: str, a: argparse.Namespace, port: int, log
             "scenario": scenario, "server": server.name, "error": f"loadgen exit {out.returncode}: {out.stderr[-500:]}"}
     except subprocess.TimeoutExpired:
         result = {"scenario": scenario, "server": server.name, "error": "loadgen timed out"}
-    result.update(proc_usage(proc.pid))
+    usages = [proc_usage(p.pid) for p in procs]
+    result.update({k: round(sum(u.get(k, 0) for u in usages), 2) for k in usages[0]})
+    if redis:
+        # Redis is part of the clustered server's cost: its CPU during the run, per delivery, beside ours.
+        redis_cpu = proc_usage(redis.pid).get("server_total_cpu_s", 0) - redis_before
+        result["redis_cpu_s"] = round(redis_cpu, 2)
+        if result.get("deliveries"):
+            result["redis_cpu_us_per_delivery"] = round(redis_cpu * 1e6 / result["deliveries"], 4)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = (children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
-           + result.get("server_total_cpu_s", 0) - server_before)
+           + result.get("server_total_cpu_s", 0) - server_before + (result.get("redis_cpu_s", 0)))
     other = system_busy_s() - busy_before - own
     result["other_cpu_pct"] = round(100 * max(other, 0) / max(time.monotonic() - started, 1e-6), 1)
     result.update(notes)
     if "rss_per_connection_kib" in result and scenario == "idle100k":
         per = result["rss_per_connection_kib"]
         result["projected_rss_mib_at_100k"] = round((result.get("server_rss_baseline_kib", 0) + per * 100000) / 1024, 1)
-    alive = proc.poll() is None
-    stop(proc)
-    if not alive:
-        result["server_crashed"] = f"exit {proc.returncode}; see {log_path}"
+    crashed = [f"exit {p.returncode}; see {path}" for p, path in instances if p.poll() is not None]
+    for p in [*procs, *([redis] if redis else [])]:
+        stop(p)
+    if crashed:
+        result["server_crashed"] = "; ".join(crashed)
     return result
+
+
+def start_redis(port: int, log_dir: str) -> subprocess.Popen:
+    """A throw-away redis-server on CPU 0 beside the instances (no persistence), ready when it listens."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    out = open(os.path.join(log_dir, f"redis-{port}.log"), "w")
+    proc = subprocess.Popen(["taskset", "-c", "0", binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    out.close()
+    CHILDREN.append(proc)
+    deadline = time.monotonic() + 10
+    while not Server.listening(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"redis-server did not listen on {port}")
+        time.sleep(0.05)
+    return proc
 
 
 def metric(result: dict, path: str):
@@ -266,8 +309,23 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
     ours_only = {k: idle.get(k) for k in ("opened", "rss_per_connection_kib", "server_rss_held_kib",
                                            "projected_rss_mib_at_100k", "connects_per_s", "limited_by")
                  if k in idle} if idle else None
-    return {"ratios": table, "idle100k_ours": ours_only, "correctness_and_cpu": checks,
-            "zero_loss_and_reordering": clean}
+    # Issue 7: what a delivery costs through Redis, against local mode (scenario "fanout", same sizes).
+    cluster = []
+    for scenario in ("fanout", "fanout_redis1", "fanout_redis2"):
+        row = {"scenario": scenario, "instances": REDIS_INSTANCES.get(scenario, 1),
+               "broker": "redis" if scenario in REDIS_INSTANCES else "local"}
+        for path in ("deliveries_per_s", "server_cpu_us_per_delivery", "redis_cpu_us_per_delivery", "latency_ms.p99"):
+            row[path] = median(scenario, "ours", path)
+        cluster.append(row)
+    local = cluster[0]
+    for row in cluster[1:]:
+        if local["server_cpu_us_per_delivery"] and row["server_cpu_us_per_delivery"] is not None:
+            row["cpu_per_delivery_vs_local"] = round(
+                (row["server_cpu_us_per_delivery"] + (row["redis_cpu_us_per_delivery"] or 0))
+                / local["server_cpu_us_per_delivery"], 3)
+    cluster = [r for r in cluster if r["deliveries_per_s"] is not None]
+    return {"ratios": table, "idle100k_ours": ours_only, "redis_vs_local": cluster if len(cluster) > 1 else None,
+            "correctness_and_cpu": checks, "zero_loss_and_reordering": clean}
 
 
 def markdown(summary: dict, peers: list[str]) -> str:
@@ -279,6 +337,13 @@ def markdown(summary: dict, peers: list[str]) -> str:
                     + " | ".join(f"{r.get(p)} | {r.get(f'ours/{p}')}" for p in peers) + " |")
     if summary.get("idle100k_ours"):
         rows += ["", "idle100k (ours only): " + ", ".join(f"{k}={v}" for k, v in summary["idle100k_ours"].items())]
+    if summary.get("redis_vs_local"):
+        rows += ["", "| scenario | instances | broker | deliveries/s | server CPU µs/delivery | redis CPU µs/delivery "
+                 "| (server + redis) / local | p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        for r in summary["redis_vs_local"]:
+            rows.append(f"| {r['scenario']} | {r['instances']} | {r['broker']} | {r['deliveries_per_s']} | "
+                        f"{r['server_cpu_us_per_delivery']} | {r['redis_cpu_us_per_delivery'] or '-'} | "
+                        f"{r.get('cpu_per_delivery_vs_local', '-')} | {r['latency_ms.p99']} |")
     rows += ["", "| scenario | server | runs (quiet) | lost | gaps | reordered | client CPU % | server CPU % | other CPU % |",
              "|---|---|---|---|---|---|---|---|---|"]
     for c in summary["correctness_and_cpu"]:
@@ -343,7 +408,7 @@ def main() -> int:
     try:
         quiet_wait = a.quiet_wait if a.quiet_wait is not None else (0 if a.quick else 60)
         runs = [(scenario, server, n) for scenario in scenarios for n in range(max(1, a.repeat))
-                for server in servers(a) if scenario != "idle100k" or server.name == "ours"]  # 100k: ours only
+                for server in servers(a) if scenario not in OURS_ONLY or server.name == "ours"]
         retries = a.retries if a.retries is not None else (0 if a.quick else 2)
         for scenario, server, n in runs:
             for attempt in range(retries + 1):
@@ -355,6 +420,7 @@ def main() -> int:
                 try:
                     result = run_one(server, scenario, a, port, log_dir)
                 except RuntimeError as error:
+                    stop_all()  # whatever of this run did start (an instance, redis-server)
                     result = {"scenario": scenario, "server": server.name, "error": str(error)}
                 result["run"] = n + 1
                 result["attempt"] = attempt

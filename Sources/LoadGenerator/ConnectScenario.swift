@@ -19,7 +19,7 @@ final class ConnectScenario: Scenario, ClientEvents, Runnable, @unchecked Sendab
         self.hold = hold
         baseline = options.serverPid.flatMap(ProcessUsage.read)
         try super.init(loop: loop, options: options)
-        connector = try Connector(loop: loop, target: target, total: connections, concurrency: options.concurrency,
+        connector = try Connector(loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
                                   sourceAddresses: options.sourceAddresses, events: self)
     }
 

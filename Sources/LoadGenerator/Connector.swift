@@ -9,11 +9,11 @@ import NIOPosix
 final class Connector: @unchecked Sendable {
     // @unchecked: used only on `loop`, the load generator's single event loop.
     let loop: any EventLoop
-    let target: Target
+    let targets: [Target]
     let total: Int
     let concurrency: Int
     private let sources: [SocketAddress]
-    private let handshake: ByteBuffer
+    private let handshakes: [ByteBuffer]
     private unowned let events: any ClientEvents
 
     private(set) var connections: [ClientConnection] = []
@@ -29,13 +29,13 @@ final class Connector: @unchecked Sendable {
     /// IP_BIND_ADDRESS_NO_PORT from <linux/in.h> (Linux 4.2+), not exported by Glibc's Swift module.
     static let bindAddressNoPort: CInt = 24
 
-    init(loop: any EventLoop, target: Target, total: Int, concurrency: Int, sourceAddresses: Int, events: any ClientEvents) throws {
+    init(loop: any EventLoop, targets: [Target], total: Int, concurrency: Int, sourceAddresses: Int, events: any ClientEvents) throws {
         self.loop = loop
-        self.target = target
+        self.targets = targets
         self.total = total
         self.concurrency = max(1, concurrency)
         self.events = events
-        self.handshake = target.handshakeRequest()
+        self.handshakes = targets.map { $0.handshakeRequest() }
         self.sources = try (0..<sourceAddresses).map { try SocketAddress(ipAddress: "127.0.0.\($0 + 2)", port: 0) }
         connections.reserveCapacity(total)
         handshakeLatencies.reserve(total)
@@ -83,7 +83,8 @@ final class Connector: @unchecked Sendable {
 
     private func launch() {
         while inFlight < concurrency && launched < total {
-            let connection = ClientConnection(index: launched, events: events, handshake: handshake)
+            let server = launched % targets.count
+            let connection = ClientConnection(index: launched, events: events, handshake: handshakes[server])
             var bootstrap = ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(30))
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -102,7 +103,7 @@ final class Connector: @unchecked Sendable {
             connections.append(connection)
             launched += 1
             inFlight += 1
-            bootstrap.connect(to: target.address).whenFailure { [self] error in failed(connection, "connect: \(error)") }
+            bootstrap.connect(to: targets[server].address).whenFailure { [self] error in failed(connection, "connect: \(error)") }
         }
         if launched == total && inFlight == 0, let promise = done {
             done = nil

@@ -73,7 +73,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         roomSeq = Array(repeating: 0, count: config.rooms)
         try super.init(loop: loop, options: options)
         latencies.reserve(expected)
-        connector = try Connector(loop: loop, target: target, total: config.subscribers + 1, concurrency: options.concurrency,
+        connector = try Connector(loop: loop, targets: targets, total: config.subscribers + 1, concurrency: options.concurrency,
                                   sourceAddresses: options.sourceAddresses, events: self)
     }
 
@@ -238,6 +238,10 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             ("first_error", firstError.map(JSON.string) ?? .null), ("timed_out", .bool(timedOut)),
             ("publishes_sent", .int(sent)), ("publisher_open", .bool(publisher?.isOpen ?? false)),
         ]
+        // Server CPU per delivery: the figure that compares a one-process server with a cluster of them.
+        if case .number(let serverCPU)? = usage.first(where: { $0.0 == "server_cpu_s" })?.1, delivered > 0 {
+            line.append(("server_cpu_us_per_delivery", .number(serverCPU * 1e6 / Double(delivered))))
+        }
         promise.succeed(.object(line + usage))
     }
 }

@@ -20,8 +20,18 @@ struct ProcessUsage: Sendable {
     var rssKiB: Int
     var peakRssKiB: Int
 
-    /// `pid` is a number or "self".
-    static func read(_ pid: String) -> ProcessUsage? {
+    /// `pids` is "self", a PID, or several PIDs separated by commas (instances of one clustered service):
+    /// their CPU and memory are summed.
+    static func read(_ pids: String) -> ProcessUsage? {
+        let each = pids.split(separator: ",").map { readOne(String($0)) }
+        guard !each.isEmpty, !each.contains(where: { $0 == nil }) else { return nil }
+        return each.compactMap { $0 }.reduce(ProcessUsage(cpuSeconds: 0, rssKiB: 0, peakRssKiB: 0)) {
+            ProcessUsage(cpuSeconds: $0.cpuSeconds + $1.cpuSeconds, rssKiB: $0.rssKiB + $1.rssKiB,
+                         peakRssKiB: $0.peakRssKiB + $1.peakRssKiB)
+        }
+    }
+
+    private static func readOne(_ pid: String) -> ProcessUsage? {
         guard let stat = readFile("/proc/\(pid)/stat"), let status = readFile("/proc/\(pid)/status") else { return nil }
         // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
         // index 11 and 12 are utime and stime (fields 14 and 15 of proc(5)), in clock ticks.

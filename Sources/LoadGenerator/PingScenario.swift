@@ -30,7 +30,7 @@ final class PingScenario: Scenario, ClientEvents, Runnable, @unchecked Sendable 
         outstanding = Array(repeating: 0, count: connections)
         try super.init(loop: loop, options: options)
         latencies.reserve(Int(duration * 200_000))
-        connector = try Connector(loop: loop, target: target, total: connections, concurrency: options.concurrency,
+        connector = try Connector(loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
                                   sourceAddresses: options.sourceAddresses, events: self)
     }
 

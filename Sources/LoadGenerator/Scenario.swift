@@ -6,14 +6,16 @@ class Scenario: @unchecked Sendable {
     // @unchecked: subclasses are confined to `loop`, the load generator's only thread of work.
     let loop: any EventLoop
     let options: CommonOptions
-    let target: Target
+    /// One server, or several instances of one clustered service: connection i goes to `targets[i % count]`.
+    let targets: [Target]
     let deadline: NIODeadline
     var cpu: CPUWindow
 
     init(loop: any EventLoop, options: CommonOptions) throws {
         self.loop = loop
         self.options = options
-        self.target = try Target(url: options.url)
+        self.targets = try options.url.split(separator: ",").map { try Target(url: String($0)) }
+        guard !targets.isEmpty else { throw LoadError("--url is empty") }
         self.deadline = .now() + .milliseconds(Int64(options.timeout * 1000))
         self.cpu = CPUWindow(serverPID: options.serverPid)
     }

@@ -40,7 +40,20 @@ public final class RedisProcess: @unchecked Sendable {
         self.process = nil
     }
 
-    deinit { stop() }
+    /// Freezes the server (SIGSTOP): connections stay open but nothing is answered, as with a stalled Redis.
+    public func pause() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    public func resume() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGCONT) }
+    }
+
+    deinit {
+        resume()
+        stop()
+    }
 
     private func accepts() async throws -> Bool? {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

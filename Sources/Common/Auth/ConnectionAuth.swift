@@ -2,15 +2,9 @@ import NIOCore
 
 /// Where a connection stands with authentication. Lives on the connection, used only on its event loop.
 struct ConnectionAuth {
-    /// Messages held while a token is being verified; more than this closes the connection.
-    static let maxQueued = 16
-
     var identity = Identity.anonymous
     /// Auth is on and no credential has been accepted yet: only an `auth` request may come.
     var waiting = false
-    /// A verification is in flight: later messages wait in `queued`, in order.
-    var verifying = false
-    var queued: [(message: ByteBuffer, isText: Bool)] = []
     /// Presented with the upgrade request (`?token=`, `Authorization`, `X-API-Key`).
     var credential: Credential?
     /// Closes a connection that never authenticates (`auth_timeout`).

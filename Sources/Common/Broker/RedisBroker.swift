@@ -24,62 +24,84 @@ final class RedisBroker: Service, Sendable {
     let service: String
     let instanceID: String
     let presenceTTL: Double
+    /// How much of each room the streams keep for resume (`history_size`, `history_ttl`).
+    let history: HistoryBounds
     private let group: any EventLoopGroup
     private let logger: Logger
     private let deliver: @Sendable (_ room: String, _ position: RoomPosition, _ envelope: ByteBuffer) -> Void
+    /// Called on every (re)connection: events published while this instance was cut off never reached it.
+    private let connected: @Sendable () -> Void
     private let localRooms: @Sendable () async -> [String: Int]
     private let connections = Mutex(Connections())
     private let available = Atomic<Bool>(false)
 
     var channel: String { "backbone:\(service):events" }
+    /// A room's counter, epoch and history stream.
+    func roomKeys(_ room: String) -> (seq: String, epoch: String, stream: String) {
+        let prefix = "backbone:\(service):room:\(room)"
+        return (prefix + ":seq", prefix + ":epoch", prefix + ":history")
+    }
     var instancesKey: String { "backbone:\(service):instances" }
     func presenceKey(_ instance: String) -> String { "backbone:\(service):presence:\(instance)" }
 
     init(
-        address: RedisAddress, service: String, instanceID: String, presenceTTL: Double, group: any EventLoopGroup,
-        logger: Logger, deliver: @escaping @Sendable (String, RoomPosition, ByteBuffer) -> Void,
-        localRooms: @escaping @Sendable () async -> [String: Int]
+        address: RedisAddress, service: String, instanceID: String, presenceTTL: Double, history: HistoryBounds,
+        group: any EventLoopGroup, logger: Logger, deliver: @escaping @Sendable (String, RoomPosition, ByteBuffer) -> Void,
+        connected: @escaping @Sendable () -> Void, localRooms: @escaping @Sendable () async -> [String: Int]
     ) {
         self.address = address
         self.service = service
         self.instanceID = instanceID
         self.presenceTTL = presenceTTL
+        self.history = history
         self.group = group
         self.logger = logger
         self.deliver = deliver
+        self.connected = connected
         self.localRooms = localRooms
     }
 
     var isAvailable: Bool { available.load(ordering: .relaxed) }
 
+    /// The connection for commands, while connected.
+    var commandConnection: RedisConnection? { connections.withLock { $0.command } }
+
     // MARK: Publishing
 
     /// Orders an event in Redis and sends it to every instance, in one atomic script: the room's counter
-    /// gives the next `seq` (a lost counter starts a new `epoch`), the envelope is closed with both, and
-    /// published as `room \n seq \n epoch \n envelope`. Counters of idle rooms expire after a day.
+    /// gives the next `seq` (a lost counter starts a new `epoch`, and drops the old epoch's history), the
+    /// envelope is closed with both, kept in the room's stream (entry id `<seq>-1`, at most `history_size`
+    /// entries, the stream expiring `history_ttl` after the last event), and published as
+    /// `room \n seq \n epoch \n envelope`. Counters of idle rooms expire after a day.
     static let orderScript = #"""
         local seq = redis.call('INCR', KEYS[1])
         local epoch = redis.call('GET', KEYS[2])
         if seq == 1 or not epoch then
           epoch = ARGV[3]
           redis.call('SET', KEYS[2], epoch)
+          redis.call('DEL', KEYS[3])
         end
         redis.call('EXPIRE', KEYS[1], 86400)
         redis.call('EXPIRE', KEYS[2], 86400)
         local body = ARGV[4] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '"}'
+        if tonumber(ARGV[5]) > 0 then
+          redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], seq .. '-1', 't', ARGV[7], 'e', body)
+          redis.call('EXPIRE', KEYS[3], ARGV[6])
+        end
         redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\n' .. seq .. '\n' .. epoch .. '\n' .. body)
         return seq
         """#
 
     /// Sends an envelope without its closing brace (`Envelope.encodeOpen`) for `room` to every instance.
     func distribute(room: String, openEnvelope: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Void> {
-        guard isAvailable, let command = connections.withLock({ $0.command }) else {
+        guard isAvailable, let command = commandConnection else {
             return loop.makeFailedFuture(Self.unavailable)
         }
-        let keys = "backbone:\(service):room:\(room)"
+        let keys = roomKeys(room)
         return command.send([
-            "EVAL", .string(Self.orderScript), "2", .string(keys + ":seq"), .string(keys + ":epoch"),
+            "EVAL", .string(Self.orderScript), "3", .string(keys.seq), .string(keys.epoch), .string(keys.stream),
             .string(channel), .string(room), .string(String(UUID4.make().prefix(8))), .bytes(openEnvelope),
+            .string(String(history.size)), .string(String(history.ttlSeconds)), .string(String(Self.wallClockMillis())),
         ]).hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
     }
 
@@ -107,7 +129,7 @@ final class RedisBroker: Service, Sendable {
 
     /// Subscribers per room summed over the live instances; nil when Redis cannot be asked.
     func clusterRooms() async -> [String: Int]? {
-        guard isAvailable, let command = connections.withLock({ $0.command }) else { return nil }
+        guard isAvailable, let command = commandConnection else { return nil }
         do {
             let instances = try await command.send(["SMEMBERS", .string(instancesKey)]).get().array?.compactMap(\.string) ?? []
             guard !instances.isEmpty else { return [:] }
@@ -166,6 +188,7 @@ final class RedisBroker: Service, Sendable {
             host: address.host, port: address.port, on: group, onPush: { [self] in received($0) }, onClose: onClose)
         connections.withLock { $0 = Connections(command: command, subscriber: subscriber) }
         _ = try await command.send(["PING"]).get()
+        connected()  // before SUBSCRIBE: what arrives from here on is complete
         _ = try await subscriber.send(["SUBSCRIBE", .string(channel)]).get()
         try await publishPresence(command)
         available.store(true, ordering: .relaxed)

@@ -64,11 +64,15 @@ final class Hub: Sendable {
     /// Joins `connection` to `room`, replaying what it missed after `since` when the history still holds all of
     /// it. Runs on the connection's loop: events ordered before this call are either in the returned replay or
     /// already delivered to the loop's queue (the connection's guard then drops them); events ordered after it
-    /// arrive live. Returns the replayed frames (nil: not recoverable) and the room's position.
-    func join(_ room: String, _ connection: WebSocketConnection, since: RoomPosition?) -> (replay: [ByteBuffer]?, position: RoomPosition?) {
+    /// arrive live. Returns the replayed frames (nil: not recoverable) and the room's position; with
+    /// `onlyIfRecoverable`, returns nil without joining when `since` cannot be replayed from here.
+    func join(_ room: String, _ connection: WebSocketConnection, since: RoomPosition?, onlyIfRecoverable: Bool = false)
+        -> (replay: [ByteBuffer]?, position: RoomPosition?)?
+    {
         let (entries, position) = ordered.withLock { history in
             (since.flatMap { history.frames(room, after: $0) }, history.position(room))
         }
+        if onlyIfRecoverable, since != nil, entries == nil { return nil }
         connection.shard.join(room, connection)
         // Anything up to here is covered by the replay (or by the client itself, when it is up to date).
         if let entries, let since {
@@ -77,6 +81,25 @@ final class Hub: Sendable {
             connection.resumeGuards[room] = position.seq
         }
         return (entries?.map(\.frame), position)
+    }
+
+    /// Joins `connection` to `room` after a replay read elsewhere (from Redis) up to `snapshot`: returns the
+    /// frames this instance already holds after it (events ordered since the read), nil if it holds some but
+    /// not all of them. Events still on their way here arrive live, past the guard at the replay's end.
+    func join(_ room: String, _ connection: WebSocketConnection, after snapshot: RoomPosition) -> [ByteBuffer]? {
+        let entries = ordered.withLock { history -> [RoomHistories.Entry]? in
+            guard let local = history.position(room), local.epoch == snapshot.epoch, local.seq > snapshot.seq else { return [] }
+            return history.frames(room, after: snapshot)
+        }
+        guard let entries else { return nil }
+        connection.shard.join(room, connection)
+        connection.resumeGuards[room] = entries.last?.seq ?? snapshot.seq
+        return entries.map(\.frame)
+    }
+
+    /// Drops every room's history (the broker reconnected: what this instance holds may have holes).
+    func forgetHistory() {
+        ordered.withLock { $0.removeAll() }
     }
 
     /// Runs `body` on every loop with its shard and collects the results.

@@ -99,6 +99,8 @@ struct RoomHistories {
         return wanted
     }
 
+    mutating func removeAll() { rooms = [:] }
+
     private mutating func evict() {
         let excess = rooms.count - maxRooms + max(1, maxRooms / 10)
         for (room, _) in rooms.sorted(by: { $0.value.touched < $1.value.touched }).prefix(excess) { rooms[room] = nil }

@@ -13,7 +13,7 @@ extension RealtimeServer {
         let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
         connection.auth.deadline = connection.eventLoop.scheduleTask(in: .interval(settings.auth.timeout)) { [self] in
             let connection = bound.value
-            guard connection.auth.waiting, !connection.auth.verifying else { return }
+            guard connection.auth.waiting, !connection.held.active else { return }
             reply(to: connection, error: ProtocolError(.authRequired, "Authentication required: send an auth request first"),
                   correlationID: nil)
             connection.close(.authenticationRequired)
@@ -46,13 +46,12 @@ extension RealtimeServer {
 
     private func verify(_ credential: Credential, for connection: WebSocketConnection, request: Envelope?) {
         guard let authenticator else { return }
-        connection.auth.verifying = true
+        hold(connection)  // later messages wait for the verdict
         let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
         let verified = connection.eventLoop.makePromise(of: Identity.self)
         verified.completeWithTask { try await authenticator.identity(credential: credential) }
         verified.futureResult.whenComplete { [self] result in
             let connection = bound.value
-            connection.auth.verifying = false
             switch result {
             case .success(let identity): authenticated(connection, as: identity, request: request)
             case .failure(let error):
@@ -74,9 +73,7 @@ extension RealtimeServer {
             send(to: connection, .response(to: request, data: ["status": "authenticated", "user_id": JSONValue(identity.userID)]))
         }
         if first { sendWelcome(connection) }
-        let queued = connection.auth.queued
-        connection.auth.queued = []
-        for (message, isText) in queued { self.connection(connection, received: message, isText: isText) }
+        release(connection)
     }
 
     /// A failed first authentication closes the connection (never fail open); a failed refresh is only
@@ -85,9 +82,7 @@ extension RealtimeServer {
         logger.notice("authentication failed", metadata: ["connection_id": "\(connection.id)", "reason": "\(error.message)"])
         reply(to: connection, error: error, correlationID: request?.replyCorrelationID)
         if connection.auth.identity.isAuthenticated {
-            let queued = connection.auth.queued
-            connection.auth.queued = []
-            for (message, isText) in queued { self.connection(connection, received: message, isText: isText) }
+            release(connection)
         } else {
             connection.close(.authenticationFailed)
         }

@@ -3,12 +3,12 @@ import NIOCore
 /// Dispatch of client messages (PROTOCOL §2-§3, §7). Runs on the connection's event loop.
 extension RealtimeServer {
     func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool) {
-        if connection.auth.verifying {
-            // Keep order: messages sent right after a token wait until it is verified.
-            guard connection.auth.queued.count < ConnectionAuth.maxQueued else {
-                return connection.close(.init(1008, "Too many messages before authentication completed"))
+        if connection.held.active {
+            // Keep order: messages sent right after a token or a resume wait until it is done.
+            guard connection.held.messages.count < HeldMessages.limit else {
+                return connection.close(.init(1008, "Too many messages while an earlier one was pending"))
             }
-            return connection.auth.queued.append((message, isText))
+            return connection.held.messages.append((message, isText))
         }
         let started = NIODeadline.now()
         statistics.messagesReceived.add(1, ordering: .relaxed)
@@ -104,20 +104,33 @@ extension RealtimeServer {
                 .tooManySubscriptions, "A connection may be in at most \(settings.maxSubscriptions) rooms; unsubscribe first")
         }
         let since = try Self.position(request.data["since"])
-        var reply: JSONObject = ["status": "subscribed", "channel": .string(room)]
         if connection.rooms.contains(room) {
             // Already subscribed: events are flowing; nothing to replay.
-            return send(to: connection, .response(to: request, event: action, data: reply))
+            return send(to: connection, .response(to: request, event: action, data: ["status": "subscribed", "channel": .string(room)]))
         }
-        let (replay, position) = hub.join(room, connection, since: since)
+        // Clustered, and this instance cannot replay from its own history: read the room's stream in Redis.
+        guard let joined = hub.join(room, connection, since: since, onlyIfRecoverable: broker != nil) else {
+            return resumeFromCluster(request, room: room, since: since!, connection)
+        }
+        confirmSubscription(
+            request, room: room, recovered: since.map { _ in joined.replay != nil }, replay: joined.replay ?? [],
+            position: joined.position, connection)
+    }
+
+    /// The subscribe reply, then the replayed frames (before any live one: the guard set at join holds those).
+    func confirmSubscription(
+        _ request: Envelope, room: String, recovered: Bool?, replay: [ByteBuffer], position: RoomPosition?,
+        _ connection: WebSocketConnection
+    ) {
+        var reply: JSONObject = ["status": "subscribed", "channel": .string(room)]
         if let position {
             reply["seq"] = JSONValue(position.seq)
             reply["epoch"] = .string(position.epoch)
         }
-        if since != nil { reply["recovered"] = .bool(replay != nil) }
-        send(to: connection, .response(to: request, event: action, data: reply))
-        for frame in replay ?? [] { connection.write(frame, flush: false) }
-        if let replay, !replay.isEmpty { connection.flush() }
+        if let recovered { reply["recovered"] = .bool(recovered) }
+        send(to: connection, .response(to: request, event: "subscribe", data: reply))
+        for frame in replay { connection.write(frame, flush: false) }
+        if !replay.isEmpty { connection.flush() }
     }
 
     /// `data.since`: `{"seq": N, "epoch": "E"}`, the last event the client has from this room.

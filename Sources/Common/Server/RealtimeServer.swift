@@ -66,10 +66,13 @@ public final class RealtimeServer: Sendable {
             let deliver = DeliveryTarget()
             self.broker = RedisBroker(
                 address: address, service: definition.name, instanceID: instance, presenceTTL: settings.presenceTTL,
+                history: HistoryBounds(size: settings.historySize, ttlSeconds: Int(settings.historyTTL.rounded(.up))),
                 group: group, logger: logger,
                 deliver: { room, position, envelope in
                     deliver.server?.deliverFromBroker(room: room, position: position, envelope: envelope)
                 },
+                // This instance may have missed events while cut off: resume then reads the streams in Redis.
+                connected: { hub.forgetHistory() },
                 localRooms: { (try? await hub.roomCounts(on: group.any()).get()) ?? [:] })
             deliver.set(self)
         } else {
@@ -120,8 +123,7 @@ public final class RealtimeServer: Sendable {
         if !definition.observers.isEmpty, let event = try? Envelope.decode(envelope), let name = event.event {
             observe(PublishedEvent(event: name, room: room, data: event.data))
         }
-        var json = envelope
-        let frame = ServerFrame.make(capacity: json.readableBytes) { $0.writeBuffer(&json) }
+        let frame = ServerFrame.text(envelope)
         _ = measured(room) { hub.broadcast(frame: frame, at: position, to: room, resultOn: group.any()) }
     }
 

@@ -16,6 +16,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Event loop threads (0 = one per core).") var eventLoopThreads: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(help: "text or json.") var logFormat: String?
+    @Option(help: "local (one process) or redis (instances sharing --redis-url).") var broker: String?
+    @Option(help: "redis://host[:port] of the shared Redis (broker redis).") var redisURL: String?
     @Flag(help: "Print the service's catalogue as its docs page (docs/services/<service>.md) and exit.")
     var printCatalog = false
 
@@ -32,6 +34,8 @@ struct ServeOptions: ParsableArguments {
         values["event_loop_threads"] = eventLoopThreads.map(String.init)
         values["log_level"] = logLevel
         values["log_format"] = logFormat
+        values["broker"] = broker
+        values["redis_url"] = redisURL
         return values
     }
 }

@@ -52,6 +52,12 @@ public enum ServerFrame {
         make(allocator: allocator) { envelope.encode(into: &$0) }
     }
 
+    /// A text frame around JSON bytes already encoded (an envelope as Redis hands it back).
+    public static func text(_ json: ByteBuffer) -> ByteBuffer {
+        var json = json
+        return make(capacity: json.readableBytes) { $0.writeBuffer(&json) }
+    }
+
     public static func control(_ opcode: WebSocketOpcode, payload: ByteBuffer) -> ByteBuffer {
         var payload = payload
         return make(opcode: opcode, capacity: payload.readableBytes) { $0.writeBuffer(&payload) }

@@ -52,6 +52,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     var rateLimit: TokenBucket
     /// Authentication state; owned by the server's dispatch.
     var auth = ConnectionAuth()
+    /// Messages waiting for an earlier one's asynchronous work; owned by the server's dispatch.
+    var held = HeldMessages()
     private(set) var isClosing = false
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
@@ -101,12 +103,14 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         self.context = nil
     }
 
-    private var finished = false
+    /// The connection has ended and left its shard: asynchronous work that completes later must not join it
+    /// to rooms again.
+    private(set) var isFinished = false
 
     /// Runs once, whichever of inactive/removed comes first: report the close, then leave every room.
     private func finish() {
-        guard !finished else { return }
-        finished = true
+        guard !isFinished else { return }
+        isFinished = true
         auth.cancelTimers()
         slowConsumerCheck?.cancel()
         delegate.connectionClosed(self)

@@ -1,0 +1,30 @@
+import NIOCore
+
+/// A connection's messages are handled in the order they came. When one has to wait for asynchronous work
+/// (a token check, a resume read from Redis), the ones after it are held here and handled once it is done.
+/// Lives on the connection, used only on its event loop.
+struct HeldMessages {
+    /// More than this many messages behind a pending one closes the connection (1008): a client that floods
+    /// while it waits gets no unbounded buffer.
+    static let limit = 16
+
+    /// Asynchronous work for an earlier message is in flight.
+    var active = false
+    var messages: [(message: ByteBuffer, isText: Bool)] = []
+}
+
+extension RealtimeServer {
+    /// Holds the messages after the current one until `release(_:)`.
+    func hold(_ connection: WebSocketConnection) {
+        connection.held.active = true
+    }
+
+    /// Handles the held messages in order; stops early if one of them has to wait in turn.
+    func release(_ connection: WebSocketConnection) {
+        connection.held.active = false
+        while !connection.held.active, !connection.held.messages.isEmpty {
+            let (message, isText) = connection.held.messages.removeFirst()
+            self.connection(connection, received: message, isText: isText)
+        }
+    }
+}
