@@ -3,13 +3,42 @@ import NIOCore
 /// The connections and room memberships of one event loop.
 ///
 /// Each event loop owns one shard and is the only thread that touches it, so the fan-out path takes no
-/// lock: a broadcast is one `execute` per loop, then plain writes of the same frame buffer. Members are
-/// only ever used on `eventLoop`, which makes the unchecked `Sendable` sound.
+/// lock: a broadcast is one task per loop, then plain writes of the same bytes. Members are only ever used
+/// on `eventLoop`, which makes the unchecked `Sendable` sound.
+///
+/// Broadcasts are batched per loop pass: consecutive frames for one room are joined into one buffer, built
+/// once, and each member gets one write of it per pass instead of one per frame (a channel write costs far
+/// more than copying a few hundred bytes once). Anything else written to a connection (a reply, a pong, a
+/// close) first writes out the pending batches, so every connection still sees one total order.
 final class LoopShard: @unchecked Sendable {
     let eventLoop: any EventLoop
     private var connections: [Int: WebSocketConnection] = [:]
     private var rooms: [String: [Int: WebSocketConnection]] = [:]
     private var unflushed: [WebSocketConnection] = []
+    /// Frames not yet written, in the order they were ordered: runs of one room each.
+    private var batches: [RoomBatch] = []
+    private var flushScheduled = false
+
+    /// A run of consecutive frames for one room: their bytes joined (for members without a resume guard)
+    /// and one by one (for the few with a guard, who skip what they already have).
+    private struct RoomBatch {
+        let room: String
+        var joined: ByteBuffer
+        var frames: [(seq: Int, frame: ByteBuffer)]
+
+        /// Joins another frame: the first append copies the first frame into a buffer of its own (the original
+        /// is shared with the other loops and the history), later ones append in place.
+        mutating func append(_ frame: ByteBuffer, seq: Int) {
+            if frames.count == 1 {
+                var first = joined
+                joined = ByteBufferAllocator().buffer(capacity: max(4096, 4 * (first.readableBytes + frame.readableBytes)))
+                joined.writeBuffer(&first)
+            }
+            var bytes = frame
+            joined.writeBuffer(&bytes)
+            frames.append((seq, frame))
+        }
+    }
 
     init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 
@@ -33,6 +62,11 @@ final class LoopShard: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         guard connection.rooms.insert(room).inserted else { return false }
         rooms[room, default: [:]][connection.slot] = connection
+        // Frames of this room still batched were ordered before the join: not for this member. (The hub sets
+        // the guard from the room's position right after; this covers a room whose position was evicted.)
+        if let pending = batches.last(where: { $0.room == room })?.frames.last {
+            connection.resumeGuards[room] = pending.seq
+        }
         return true
     }
 
@@ -47,33 +81,66 @@ final class LoopShard: @unchecked Sendable {
         return true
     }
 
-    /// The hot path: the same frame bytes to every member, flushed once per loop tick. A member that just
-    /// joined holds a guard, the last position it already has: older frames still queued here are skipped.
+    /// The hot path: adds the frame to this pass's batch for the room; the batch is written to the members at
+    /// the end of the pass. Returns the members it will reach.
     func deliver(_ frame: ByteBuffer, seq: Int, to room: String) -> Int {
         guard let members = rooms[room] else { return 0 }
-        var delivered = 0
-        for connection in members.values {
-            if !connection.resumeGuards.isEmpty, let guardSeq = connection.resumeGuards[room] {
-                if seq <= guardSeq { continue }
-                connection.resumeGuards[room] = nil
-            }
-            connection.write(frame, flush: false)
-            delivered += 1
+        if batches.last?.room == room {
+            batches[batches.count - 1].append(frame, seq: seq)
+        } else {
+            batches.append(RoomBatch(room: room, joined: frame, frames: [(seq, frame)]))
+            scheduleFlush()
         }
-        return delivered
+        return members.count
+    }
+
+    /// Before anything else is written to `connection`: the batched frames of its rooms go first, so it sees
+    /// everything in the order it happened. (Connections in none of those rooms, such as a publisher, leave
+    /// the batches alone to grow until the end of the pass.)
+    func writeBatches(before connection: WebSocketConnection) {
+        guard !batches.isEmpty, !connection.rooms.isEmpty,
+            batches.contains(where: { connection.rooms.contains($0.room) })
+        else { return }
+        writeBatches()
+    }
+
+    /// Writes the pending batches to their rooms' members (without flushing).
+    private func writeBatches() {
+        guard !batches.isEmpty else { return }
+        let pending = batches
+        batches.removeAll(keepingCapacity: true)
+        for batch in pending {
+            guard let members = rooms[batch.room] else { continue }
+            for connection in members.values {
+                if !connection.resumeGuards.isEmpty, let guardSeq = connection.resumeGuards[batch.room] {
+                    // Joined with a position: skip what it already has, one frame at a time (rare).
+                    for (seq, frame) in batch.frames where seq > guardSeq { connection.writeFrame(frame) }
+                    if batch.frames.last!.seq > guardSeq { connection.resumeGuards[batch.room] = nil }
+                    continue
+                }
+                connection.writeFrame(batch.joined)
+            }
+        }
     }
 
     func needsFlush(_ connection: WebSocketConnection) {
         guard !connection.pendingFlush else { return }
         connection.pendingFlush = true
         unflushed.append(connection)
-        if unflushed.count == 1 {
-            // Runs after the tasks already queued on this loop, so a burst of broadcasts shares one flush.
-            eventLoop.execute { self.flushAll() }
-        }
+        scheduleFlush()
+    }
+
+    /// Runs `flushAll` once after the tasks and I/O already queued on this loop, so a burst of broadcasts and
+    /// replies shares one batch and one flush per connection.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { self.flushAll() }
     }
 
     private func flushAll() {
+        flushScheduled = false
+        writeBatches()
         let batch = unflushed
         unflushed.removeAll(keepingCapacity: true)
         for connection in batch { connection.flush() }
@@ -112,3 +179,4 @@ final class LoopShard: @unchecked Sendable {
         for connection in connections.values { body(connection) }
     }
 }
+

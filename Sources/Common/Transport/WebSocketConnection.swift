@@ -147,7 +147,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
             message.writeBuffer(&more)
             if frame.fin { deliver(message, isText: fragmentsAreText) } else { fragments = message }
         case .ping:
-            write(ServerFrame.control(.pong, payload: frame.unmaskedData), flush: true)
+            write(ServerFrame.control(.pong, payload: frame.unmaskedData), flush: false)
         case .pong:
             awaitingPong = false
         case .connectionClose:
@@ -213,9 +213,11 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Outbound
 
-    /// Writes a complete frame. With `flush: false` the shard flushes once at the end of the loop tick,
-    /// so a burst of broadcasts costs one syscall per connection, not one per message.
+    /// Writes a complete frame, after the broadcasts already batched on this loop (so the connection sees
+    /// everything in the order it happened). With `flush: false` the shard flushes once at the end of the loop
+    /// pass, so a burst of messages costs one syscall per connection, not one per message.
     func write(_ frame: ByteBuffer, flush: Bool) {
+        shard.writeBatches(before: self)
         guard let context, !isClosing else { return }
         context.write(wrapOutboundOut(frame), promise: nil)
         if flush {
@@ -225,13 +227,21 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// The shard's batched broadcast write: no ordering work, flushed at the end of the pass.
+    func writeFrame(_ frame: ByteBuffer) {
+        guard let context, !isClosing else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        shard.needsFlush(self)
+    }
+
     func flush() {
         pendingFlush = false
         context?.flush()
     }
 
     func send(_ envelope: Envelope) {
-        write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: true)
+        // Flushed at the end of the loop pass: the replies to one read of several messages share a syscall.
+        write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: false)
     }
 
     /// Starts the closing handshake (RFC 6455 §7): sends a close frame, then waits for the peer's close (see
@@ -243,6 +253,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     /// the close frame) or an abusive one. Shutdown (1001), authentication (1008) and token expiry (4003)
     /// wait for the peer's close, so well-behaved clients read the reason before the connection ends.
     func close(_ code: CloseCode, answering: Bool = false) {
+        shard.writeBatches(before: self)  // what was broadcast before the close still goes first
         guard let context, !isClosing else { return }
         isClosing = true
         fragments = nil
