@@ -195,111 +195,110 @@ struct ClusterResumeTests {
 /// Resume from the room streams in Redis, for instances that did not see the events themselves (issue 8).
 @Suite("Resume from Redis streams", .enabled(if: RedisProcess.isAvailable, "needs redis-server"))
 struct ClusterStreamResumeTests {
-    func publish(_ server: TestServer, _ numbers: ClosedRange<Int>) async throws {
-        for n in numbers { _ = try await server.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
+    /// A redis-server; an instance `a` whose watcher saw events 1...published of "global"; and an instance
+    /// `late` started after them, which holds none of them, so resuming there reads the stream in Redis.
+    struct Scene {
+        let redis: RedisProcess
+        let a: TestServer
+        let late: TestServer
+        let watcher: TestClient
+        let epoch: JSONValue
+
+        func publish(_ numbers: ClosedRange<Int>) async throws {
+            for n in numbers { _ = try await a.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
+        }
+
+        /// Subscribes to "global" from `seq` (in `epoch`, the room's by default) and returns the reply.
+        func resume(_ client: TestClient, from seq: Int, epoch: JSONValue? = nil) async throws -> JSONObject {
+            try await client.request([
+                "type": "subscribe", "id": "r",
+                "data": ["channel": "global", "since": ["seq": JSONValue(seq), "epoch": epoch ?? self.epoch]],
+            ])
+        }
+
+        func stop() async throws {
+            redis.resume()
+            await watcher.close()
+            try await late.stop()
+            try await a.stop()
+        }
     }
 
-    /// Subscribes on `server` from `since` and returns the reply.
-    func resume(_ client: TestClient, seq: Int, epoch: JSONValue) async throws -> JSONObject {
-        try await client.request(["type": "subscribe", "id": "r", "data": ["channel": "global", "since": ["seq": JSONValue(seq), "epoch": epoch]]])
-    }
-
-    /// The epoch of the room, as a subscriber on `server` sees it in the next event.
-    func epoch(_ server: TestServer) async throws -> (client: TestClient, epoch: JSONValue) {
-        let client = try await server.client()
-        _ = try await client.request(["type": "subscribe", "data": ["channel": "global"]])
-        try await publish(server, 1...1)
-        return (client, try await client.next()["epoch"]!)
+    func scene(published: Int, historySize: Int = 50, lateLoops: Int = 1) async throws -> Scene {
+        let redis = try await RedisProcess()
+        let configure: (inout Settings) -> Void = { settings in
+            ClusterTests.clustered(redis)(&settings)
+            settings.historySize = historySize
+        }
+        let a = try await TestServer.start(configure: configure)
+        try await ClusterTests().waitForCluster([a])
+        let watcher = try await a.client()
+        _ = try await watcher.request(["type": "subscribe", "data": ["channel": "global"]])
+        for n in 1...published { _ = try await a.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
+        let epoch = try await watcher.next()["epoch"]!
+        let late = try await TestServer.start(configure: { settings in
+            configure(&settings)
+            settings.eventLoopThreads = lateLoops
+        })
+        try await ClusterTests().waitForCluster([late])
+        return Scene(redis: redis, a: a, late: late, watcher: watcher, epoch: epoch)
     }
 
     @Test("an instance started after the events replays them from Redis, then goes on live")
     func lateInstance() async throws {
-        let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        try await ClusterTests().waitForCluster([a])
-        let (watcher, epoch) = try await epoch(a)
-        try await publish(a, 2...6)
-        let late = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        try await ClusterTests().waitForCluster([late])
-        let client = try await late.client()
-        let reply = try await resume(client, seq: 2, epoch: epoch)
+        let scene = try await scene(published: 6)
+        let client = try await scene.late.client()
+        let reply = try await scene.resume(client, from: 2)
         #expect(reply["data"]?["recovered"] == true)
         #expect(reply["data"]?["seq"] == 6)
-        #expect(reply["data"]?["epoch"] == epoch)
+        #expect(reply["data"]?["epoch"] == scene.epoch)
         for n in 3...6 {
             let event = try await client.next()
             #expect(event["seq"] == JSONValue(n))
             #expect(event["data"]?["n"] == JSONValue(n))
         }
-        try await publish(a, 7...7)
+        try await scene.publish(7...7)
         #expect(try await client.next()["seq"] == 7, "then live")
         #expect(await client.receivesNothing(for: .milliseconds(200)), "exactly once")
         await client.close()
-        await watcher.close()
-        try await late.stop()
-        try await a.stop()
+        try await scene.stop()
     }
 
     @Test("a gap longer than the stream, or another epoch: recovered false with the cluster's position")
     func notRecoverable() async throws {
-        let redis = try await RedisProcess()
-        let small: (inout Settings) -> Void = { settings in
-            ClusterTests.clustered(redis)(&settings)
-            settings.historySize = 3
-        }
-        let a = try await TestServer.start(configure: small)
-        try await ClusterTests().waitForCluster([a])
-        let (watcher, epoch) = try await epoch(a)
-        try await publish(a, 2...6)
-        let late = try await TestServer.start(configure: small)
-        try await ClusterTests().waitForCluster([late])
-        let client = try await late.client()
-        let old = try await resume(client, seq: 1, epoch: epoch)
+        let scene = try await scene(published: 6, historySize: 3)
+        let client = try await scene.late.client()
+        let old = try await scene.resume(client, from: 1)
         #expect(old["data"]?["recovered"] == false, "events 2...3 left the 3-entry stream")
         #expect(old["data"]?["seq"] == 6)
         #expect(await client.receivesNothing(for: .milliseconds(200)), "no partial replay")
-        let other = try await late.client()
-        let reply = try await resume(other, seq: 5, epoch: "not-this-one")
+        let other = try await scene.late.client()
+        let reply = try await scene.resume(other, from: 5, epoch: "not-this-one")
         #expect(reply["data"]?["recovered"] == false)
-        #expect(reply["data"]?["epoch"] == epoch)
-        let kept = try await late.client()
-        #expect(try await resume(kept, seq: 3, epoch: epoch)["data"]?["recovered"] == true, "4...6 are still held")
+        #expect(reply["data"]?["epoch"] == scene.epoch)
+        let kept = try await scene.late.client()
+        #expect(try await scene.resume(kept, from: 3)["data"]?["recovered"] == true, "4...6 are still held")
         for n in 4...6 { #expect(try await kept.next()["seq"] == JSONValue(n)) }
-        try await publish(a, 7...7)
+        try await scene.publish(7...7)
         for each in [client, other, kept] {
             #expect(try await each.next()["seq"] == 7, "every one of them is subscribed and live")
             await each.close()
         }
-        await watcher.close()
-        try await late.stop()
-        try await a.stop()
+        try await scene.stop()
     }
 
     @Test("resuming during a stream of publishes: every event once, in order, across the read and the live feed")
     func underTraffic() async throws {
-        let redis = try await RedisProcess()
-        let deep: (inout Settings) -> Void = { settings in
-            ClusterTests.clustered(redis)(&settings)
-            settings.historySize = 1000  // every resume below stays within the stream
-        }
-        let a = try await TestServer.start(configure: deep)
-        try await ClusterTests().waitForCluster([a])
-        let (watcher, epoch) = try await epoch(a)
-        try await publish(a, 2...20)
-        // Two loops: the Redis replies and the client's connection are on different threads, so live events
-        // can reach the late instance on either side of its read of the stream.
-        let late = try await TestServer.start(configure: { settings in
-            deep(&settings)
-            settings.eventLoopThreads = 2
-        })
-        try await ClusterTests().waitForCluster([late])
+        // Two loops on the late instance: the Redis replies and a client's connection are on different threads,
+        // so live events can reach it on either side of its read of the stream. Every resume stays within the
+        // 1000-entry stream.
+        let scene = try await scene(published: 20, historySize: 1000, lateLoops: 2)
         let last = 600
-        let publisher = Task { try await publish(a, 21...last) }
+        let publisher = Task { try await scene.publish(21...last) }
         var resumed: [(client: TestClient, from: Int)] = []
         for from in stride(from: 10, through: 46, by: 4) {
-            let client = try await late.client()
-            let reply = try await resume(client, seq: from, epoch: epoch)
-            #expect(reply["data"]?["recovered"] == true)
+            let client = try await scene.late.client()
+            #expect(try await scene.resume(client, from: from)["data"]?["recovered"] == true)
             resumed.append((client, from))
         }
         try await publisher.value
@@ -313,50 +312,37 @@ struct ClusterStreamResumeTests {
             #expect(await client.receivesNothing(for: .milliseconds(50)))
             await client.close()
         }
-        await watcher.close()
-        try await late.stop()
-        try await a.stop()
+        try await scene.stop()
     }
 
     @Test("a stalled Redis: later messages wait in order, a flood closes 1008, the read gives up after 2 s")
     func stalledRedis() async throws {
-        let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        try await ClusterTests().waitForCluster([a])
-        let (watcher, epoch) = try await epoch(a)
-        try await publish(a, 2...2)
-        // A fresh instance holds none of it, so a resume from seq 1 has to read Redis.
-        let b = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        try await ClusterTests().waitForCluster([b])
-        let client = try await b.client()
-        redis.pause()
-        try await client.send(["type": "subscribe", "id": "r", "data": ["channel": "global", "since": ["seq": 1, "epoch": epoch]]])
+        let scene = try await scene(published: 2)
+        let client = try await scene.late.client()
+        scene.redis.pause()
+        try await client.send(["type": "subscribe", "id": "r", "data": ["channel": "global", "since": ["seq": 1, "epoch": scene.epoch]]])
         try await client.send(["type": "ping", "id": "after"])
         #expect(await client.receivesNothing(for: .milliseconds(300)), "the ping waits behind the subscribe")
-        redis.resume()
+        scene.redis.resume()
         let reply = try await client.next()
         #expect(reply["correlation_id"] == "r")
         #expect(reply["data"]?["recovered"] == true)
         #expect(try await client.next()["seq"] == 2, "the replay")
         #expect(try await client.next()["type"] == "pong", "then the held ping")
 
-        let stalled = try await b.client()
-        redis.pause()
-        try await stalled.send(["type": "subscribe", "id": "s", "data": ["channel": "global", "since": ["seq": 1, "epoch": epoch]]])
+        let stalled = try await scene.late.client()
+        scene.redis.pause()
         let started = ContinuousClock.now
-        let late = try await stalled.next(timeout: .seconds(5))
+        let late = try await scene.resume(stalled, from: 1)
         #expect(ContinuousClock.now - started >= .seconds(1.5))
         #expect(late["data"]?["recovered"] == false, "no replay without Redis, but subscribed")
-        let flood = try await b.client()
-        try await flood.send(["type": "subscribe", "data": ["channel": "global", "since": ["seq": 1, "epoch": epoch]]])
+        let flood = try await scene.late.client()
+        try await flood.send(["type": "subscribe", "data": ["channel": "global", "since": ["seq": 1, "epoch": scene.epoch]]])
         for n in 0..<20 { try await flood.send(["type": "ping", "id": JSONValue("p\(n)")]) }
         let closed = try await flood.closed()
         #expect(closed.code == 1008)
         #expect(closed.reason == "Too many messages while an earlier one was pending")
-        redis.resume()
         for each in [client, stalled] { await each.close() }
-        await watcher.close()
-        try await b.stop()
-        try await a.stop()
+        try await scene.stop()
     }
 }
