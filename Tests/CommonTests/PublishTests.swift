@@ -125,4 +125,22 @@ struct PublishTests {
             await client.close()
         }
     }
+
+    @Test("events of several rooms reach a member of all of them in publish order (batched per room, never reordered)")
+    func crossRoomOrder() async throws {
+        try await TestServer.with { server in
+            let client = try await subscribedClient(server, "feed")
+            _ = try await client.request(["type": "subscribe", "data": ["channel": "global"]])
+            var batch: [String] = []
+            for n in 0..<30 {
+                let room = [0, 1, 2, 5, 6].contains(n % 7) ? "feed" : "global"
+                let event = room == "feed" ? "feed.entry" : "tick"
+                batch.append(#"{"room":"\#(room)","event":"\#(event)","data":{"text":"\#(n)"}}"#)
+            }
+            let response = try await HTTP.post(server.httpURL + "/api/events", json: "[" + batch.joined(separator: ",") + "]")
+            #expect(response.status == 200)
+            for n in 0..<30 { #expect(try await client.next()["data"]?["text"] == .string("\(n)")) }
+            await client.close()
+        }
+    }
 }
