@@ -73,3 +73,4 @@ struct LateUpgradeTests {
         }
     }
 }
+

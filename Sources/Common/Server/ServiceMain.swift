@@ -84,6 +84,7 @@ public enum ServiceMain {
                 exit(1)
             }
         }
+        DescriptorLimit.check(maxConnections: settings.maxConnections, logger: Logger(label: definition.name))
         let server: RealtimeServer
         do {
             server = try await RealtimeServer(definition: definition, settings: settings)
