@@ -53,6 +53,31 @@ extension HostileInputTests {
             }
         }
 
+        @Test("a handshake in byte-sized pieces, and a frame sent right behind it in the same write, both work")
+        func splitHandshake() async throws {
+            try await TestServer.with { server in
+                let request = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                    + "Sec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                let slow = try await RawWebSocket.connect(port: server.port)
+                for byte in request.utf8 { try await slow.write([byte]) }
+                let response = try await slow.readHTTPResponse()
+                #expect(response.status == 101)
+                #expect(response.headers["sec-websocket-accept"] == RawWebSocket.expectedAccept)
+                #expect(String(decoding: try await slow.nextFrame().payload, as: UTF8.self).contains("session.created"))
+                await slow.closeTCP()
+
+                let eager = try await RawWebSocket.connect(port: server.port)
+                let ping = RawWebSocket.frame(opcode: Op.text, payload: Array(#"{"type":"ping","id":"early"}"#.utf8))
+                try await eager.write(Array(request.utf8) + ping)
+                #expect(try await eager.readHTTPResponse().status == 101)
+                #expect(String(decoding: try await eager.nextFrame().payload, as: UTF8.self).contains("session.created"))
+                let pong = String(decoding: try await eager.nextFrame().payload, as: UTF8.self)
+                #expect(pong.contains(#""type":"pong""#) && pong.contains("early"), "\(pong)")
+                await eager.closeTCP()
+                try await server.expectRecovered()
+            }
+        }
+
         @Test("an upgraded WebSocket is not subject to handshake_timeout")
         func upgradedOutlivesHandshakeTimeout() async throws {
             try await TestServer.with(configure: { $0.handshakeTimeout = 0.3 }) { server in

@@ -37,8 +37,7 @@ struct Listener: Service {
             .childChannelInitializer { channel in
                 childChannel.setup(channel: channel, logger: logger).map { value in
                     value.outcome.whenSuccess { outcome in
-                        if case .upgraded = outcome { return }
-                        arrived.yield(value)
+                        if case .http = outcome { arrived.yield(value) }
                     }
                 }
             }

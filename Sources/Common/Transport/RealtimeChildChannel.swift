@@ -13,8 +13,8 @@ enum UpgradeOutcome: Sendable {
     case upgraded
     /// A plain HTTP request: Hummingbird's router answers it.
     case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-    /// A WebSocket upgrade we turned away (bad handshake, wrong path, at capacity).
-    case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
+    /// A WebSocket upgrade we turned away (bad handshake, wrong path, at capacity): already answered.
+    case refused
 }
 
 /// Hummingbird's per-connection setup, with WebSocket connections handled by synchronous NIO handlers.
@@ -58,55 +58,36 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
             if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
             let secure = tls != nil
-            let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: channel.eventLoop)
-            let upgrader = WebSocketUpgrader(admit: admit, install: install, refusal: refusal)
             let http1 = self.http1
-            let upgrades = NIOTypedHTTPServerUpgradeConfiguration<UpgradeOutcome>(
-                upgraders: [upgrader],
-                notUpgradingCompletionHandler: { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
-                        try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
-                        try channel.pipeline.syncOperations.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
-                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if let refused = refusal.value { return .refused(asyncChannel, refused) }
-                        return .http(asyncChannel)
-                    }
-                })
-            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
-            configuration.enablePipelining = false  // NIOAsyncChannel pipelines HTTP for Hummingbird
-            configuration.enableErrorHandling = false  // Hummingbird answers malformed HTTP itself
-            configuration.enableResponseHeaderValidation = false  // HTTPTypes already validates
-            let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-                configuration: configuration)
+            let outcome = channel.eventLoop.makePromise(of: UpgradeOutcome.self)
+            let first = FirstRequestHandler(
+                upgrade: WebSocketHandshake(admit: admit, install: install),
+                http: { channel in
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,  // NIOAsyncChannel pipelines HTTP for Hummingbird
+                        withErrorHandling: false)  // Hummingbird answers malformed HTTP itself
+                    try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
+                    try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
+                    return .http(try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
+                },
+                outcome: outcome)
+            try channel.pipeline.syncOperations.addHandler(first)
             let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
-            outcome.whenComplete { _ in deadline.cancel() }
-            return Value(outcome: outcome, channel: channel)
+            outcome.futureResult.whenComplete { _ in deadline.cancel() }
+            return Value(outcome: outcome.futureResult, channel: channel)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.outcome.get() {
-            case .upgraded:
+            case .upgraded, .refused:
                 return
             case .http(let asyncChannel):
                 await handleHTTP(asyncChannel: asyncChannel, logger: logger)
-            case .refused(let asyncChannel, let refusal):
-                try await asyncChannel.executeThenClose { _, outbound in
-                    var headers: HTTPFields = [.connection: "close", .contentType: "application/json"]
-                    for (name, value) in refusal.headers {
-                        if let field = HTTPField.Name(name) { headers[field] = value }
-                    }
-                    let error: JSONObject = ["error_code": .string(refusal.code), "error_message": .string(refusal.message)]
-                    let body = ByteBuffer(string: JSONWriter.string(error))
-                    headers[.contentLength] = String(body.readableBytes)
-                    let status = HTTPResponse.Status(code: Int(refusal.status.code), reasonPhrase: refusal.status.reasonPhrase)
-                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: headers)), .body(body), .end(nil)])
-                }
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed before its first request completed")

@@ -18,56 +18,33 @@ public struct UpgradeRefusal: Error, Sendable {
     }
 }
 
-/// The RFC 6455 handshake. We do it ourselves instead of using NIO's `NIOWebSocketServerUpgrader` because
-/// that one also installs NIO's frame encoder, which cannot be removed and would re-frame (and allocate a
-/// header for) every broadcast per subscriber; our connections write frames that are built once.
-struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
-    typealias UpgradeResult = UpgradeOutcome
-
-    let supportedProtocol = "websocket"
-    // NIO would also demand these names in the `Connection` header; buildUpgradeResponse checks them instead.
-    let requiredUpgradeHeaders: [String] = []
-
+/// The server's side of the RFC 6455 opening handshake: admission (path, origin, capacity...), then the key
+/// and version checks, then the `Sec-WebSocket-Accept` value. (NIO's `NIOWebSocketServerUpgrader` is not used:
+/// it also installs NIO's frame encoder, which would re-frame every broadcast per subscriber, while our
+/// connections write frames that are built once.)
+struct WebSocketHandshake: Sendable {
     /// Decides whether this request may become a WebSocket (path, capacity, origin...).
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
     /// Installs the WebSocket handlers once the 101 response is written.
     let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
-    /// Where a refusal is left for the HTTP side to answer.
-    let refusal: NIOLoopBoundBox<UpgradeRefusal?>
 
     private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    func buildUpgradeResponse(
-        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
-    ) -> EventLoopFuture<HTTPHeaders> {
-        if let refused = admit(upgradeRequest, channel) {
-            refusal.value = refused
-            return channel.eventLoop.makeFailedFuture(refused)
-        }
-        let keys = upgradeRequest.headers[canonicalForm: "sec-websocket-key"]
-        let versions = upgradeRequest.headers[canonicalForm: "sec-websocket-version"]
+    /// The `Sec-WebSocket-Accept` value, or why the upgrade is refused.
+    func respond(to request: HTTPRequestHead, on channel: any Channel) -> Result<String, UpgradeRefusal> {
+        if let refused = admit(request, channel) { return .failure(refused) }
+        let keys = request.headers[canonicalForm: "sec-websocket-key"]
+        let versions = request.headers[canonicalForm: "sec-websocket-version"]
         guard keys.count == 1, let key = keys.first, !key.isEmpty else {
-            let refused = UpgradeRefusal(.badRequest, code: "BAD_HANDSHAKE", "exactly one Sec-WebSocket-Key header is required")
-            refusal.value = refused
-            return channel.eventLoop.makeFailedFuture(refused)
+            return .failure(UpgradeRefusal(.badRequest, code: "BAD_HANDSHAKE", "exactly one Sec-WebSocket-Key header is required"))
         }
         guard versions == ["13"] else {
-            let refused = UpgradeRefusal(
-                .upgradeRequired, code: "BAD_HANDSHAKE", "only WebSocket version 13 is supported", headers: [("Sec-WebSocket-Version", "13")])
-            refusal.value = refused
-            return channel.eventLoop.makeFailedFuture(refused)
+            return .failure(UpgradeRefusal(
+                .upgradeRequired, code: "BAD_HANDSHAKE", "only WebSocket version 13 is supported",
+                headers: [("Sec-WebSocket-Version", "13")]))
         }
         let digest = Insecure.SHA1.hash(data: Array((String(key) + Self.magicGUID).utf8))
-        var headers = initialResponseHeaders
-        headers.add(name: "Sec-WebSocket-Accept", value: Base64.encode(Array(digest)))
-        return channel.eventLoop.makeSucceededFuture(headers)
-    }
-
-    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeOutcome> {
-        channel.eventLoop.makeCompletedFuture {
-            try install(upgradeRequest, channel)
-            return .upgraded
-        }
+        return .success(Base64.encode(Array(digest)))
     }
 }
 
