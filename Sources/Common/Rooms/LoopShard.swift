@@ -101,24 +101,27 @@ final class LoopShard: @unchecked Sendable {
         guard !batches.isEmpty, !connection.rooms.isEmpty,
             batches.contains(where: { connection.rooms.contains($0.room) })
         else { return }
-        writeBatches()
+        writeBatches(flushing: false)
     }
 
     /// Writes the pending batches to their rooms' members (without flushing).
-    private func writeBatches() {
+    /// `flushing` (at the end of the pass): each member's write is flushed at once, so the first subscribers'
+    /// bytes leave while the rest are still being written.
+    private func writeBatches(flushing: Bool) {
         guard !batches.isEmpty else { return }
         let pending = batches
         batches.removeAll(keepingCapacity: true)
         for batch in pending {
             guard let members = rooms[batch.room] else { continue }
+            let flush = flushing && batch.frames.count == 1
             for connection in members.values {
                 if !connection.resumeGuards.isEmpty, let guardSeq = connection.resumeGuards[batch.room] {
                     // Joined with a position: skip what it already has, one frame at a time (rare).
-                    for (seq, frame) in batch.frames where seq > guardSeq { connection.writeFrame(frame) }
+                    for (seq, frame) in batch.frames where seq > guardSeq { connection.writeFrame(frame, flush: flush) }
                     if batch.frames.last!.seq > guardSeq { connection.resumeGuards[batch.room] = nil }
                     continue
                 }
-                connection.writeFrame(batch.joined)
+                connection.writeFrame(batch.joined, flush: flush)
             }
         }
     }
@@ -140,7 +143,7 @@ final class LoopShard: @unchecked Sendable {
 
     private func flushAll() {
         flushScheduled = false
-        writeBatches()
+        writeBatches(flushing: true)
         let batch = unflushed
         unflushed.removeAll(keepingCapacity: true)
         for connection in batch { connection.flush() }

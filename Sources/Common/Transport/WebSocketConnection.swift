@@ -227,11 +227,15 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// The shard's batched broadcast write: no ordering work, flushed at the end of the pass.
-    func writeFrame(_ frame: ByteBuffer) {
+    /// The shard's batched broadcast write: no ordering work; flushed now, or at the end of the pass.
+    func writeFrame(_ frame: ByteBuffer, flush: Bool) {
         guard let context, !isClosing else { return }
         context.write(wrapOutboundOut(frame), promise: nil)
-        shard.needsFlush(self)
+        if flush {
+            context.flush()
+        } else {
+            shard.needsFlush(self)
+        }
     }
 
     func flush() {
