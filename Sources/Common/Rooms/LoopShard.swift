@@ -104,9 +104,10 @@ final class LoopShard: @unchecked Sendable {
         writeBatches(flushing: false)
     }
 
-    /// Writes the pending batches to their rooms' members (without flushing).
-    /// `flushing` (at the end of the pass): each member's write is flushed at once, so the first subscribers'
-    /// bytes leave while the rest are still being written.
+    /// Writes the pending batches to their rooms' members. With `flushing` (at the end of the pass) a one-frame
+    /// batch is flushed member by member, so at low rates the first subscribers' bytes leave while the rest are
+    /// still being written; bigger batches are flushed after all writes (flushing each at once costs
+    /// throughput under load).
     private func writeBatches(flushing: Bool) {
         guard !batches.isEmpty else { return }
         let pending = batches
