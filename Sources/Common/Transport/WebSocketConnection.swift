@@ -218,13 +218,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     /// pass, so a burst of messages costs one syscall per connection, not one per message.
     func write(_ frame: ByteBuffer, flush: Bool) {
         shard.writeBatches(before: self)
-        guard let context, !isClosing else { return }
-        context.write(wrapOutboundOut(frame), promise: nil)
-        if flush {
-            context.flush()
-        } else {
-            shard.needsFlush(self)
-        }
+        writeFrame(frame, flush: flush)
     }
 
     /// The shard's batched broadcast write: no ordering work; flushed now, or at the end of the pass.
