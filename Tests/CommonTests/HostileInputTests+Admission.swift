@@ -30,13 +30,15 @@ extension HostileInputTests {
         }
 
         @Test(
-            "malformed upgrade requests get an HTTP error and no WebSocket",
+            "malformed or oversized upgrade requests get an HTTP error and no WebSocket",
             arguments: [
                 ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "BAD_HANDSHAKE"),
                 ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a\r\nSec-WebSocket-Key: b\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "BAD_HANDSHAKE"),
                 ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 8\r\n\r\n", 426, "BAD_HANDSHAKE"),
                 ("GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n", 404, "NOT_FOUND"),
                 ("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n", 404, "NOT_FOUND"),
+                ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: \(String(repeating: "a", count: 20_000))\r\n\r\n", 431, "HEADERS_TOO_LARGE"),
+                ("GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "a", count: 40_000))", 431, "HEADERS_TOO_LARGE"),
             ] as [(String, Int, String)])
         func badUpgrade(request: String, status: Int, code: String) async throws {
             try await TestServer.with { server in
@@ -49,6 +51,8 @@ extension HostileInputTests {
                 #expect(response.headers["sec-websocket-accept"] == nil)
                 try await socket.waitForTCPClose()
                 #expect(server.server.activeConnections == 0)
+                let metrics = try await HTTP.get(server.httpURL + "/metrics").body.stringValue ?? ""
+                #expect(metrics.contains(#"error_type="\#(code.lowercased())""#), "counted in websocket_connection_errors_total")
                 try await server.expectRecovered()
             }
         }

@@ -13,12 +13,6 @@ extension RealtimeServer {
     }
 
     func admit(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
-        let refusal = check(request, channel)
-        if let refusal { metrics.connectionError(refusal.code.lowercased()) }
-        return refusal
-    }
-
-    private func check(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
         let path = Self.path(of: request)
         guard Self.webSocketPaths.contains(path) || (settings.echoEndpoint && path == Self.echoPath) else {
             return UpgradeRefusal(.notFound, code: "NOT_FOUND", "WebSocket endpoints are / and /ws")

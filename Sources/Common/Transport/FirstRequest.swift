@@ -12,22 +12,31 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// A head larger than this is not a WebSocket handshake we accept; the HTTP side answers it.
+    /// The largest request head accepted on a new connection (request line and headers, like nginx's default
+    /// buffers); a larger one is answered 431 and the connection closed.
     static let maxHeadBytes = 16 * 1024
 
     private let upgrade: WebSocketHandshake
+    private let refused: @Sendable (UpgradeRefusal) -> Void
     /// Adds the HTTP pipeline after this handler and returns what the listener hands to Hummingbird.
     private let http: (any Channel) throws -> UpgradeOutcome
     private let outcome: EventLoopPromise<UpgradeOutcome>
     private var received: ByteBuffer?
+    /// Answered with an error: what still arrives is read and dropped until the peer closes.
+    private var isRefused = false
 
-    init(upgrade: WebSocketHandshake, http: @escaping (any Channel) throws -> UpgradeOutcome, outcome: EventLoopPromise<UpgradeOutcome>) {
+    init(
+        upgrade: WebSocketHandshake, refused: @escaping @Sendable (UpgradeRefusal) -> Void,
+        http: @escaping (any Channel) throws -> UpgradeOutcome, outcome: EventLoopPromise<UpgradeOutcome>
+    ) {
         self.upgrade = upgrade
+        self.refused = refused
         self.http = http
         self.outcome = outcome
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if isRefused { return }
         var bytes = unwrapInboundIn(data)
         if received == nil {
             received = bytes
@@ -36,9 +45,10 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
         guard let buffered = received else { return }
         guard let end = Self.endOfHead(buffered) else {
-            if buffered.readableBytes > Self.maxHeadBytes { handToHTTP(context) }
+            if buffered.readableBytes > Self.maxHeadBytes { refuse(context, Self.headTooLarge) }
             return
         }
+        guard end <= Self.maxHeadBytes else { return refuse(context, Self.headTooLarge) }
         guard let head = Self.parseHead(buffered.getSlice(at: buffered.readerIndex, length: end)!), Self.isUpgrade(head) else {
             return handToHTTP(context)
         }
@@ -47,9 +57,7 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         rest.moveReaderIndex(forwardBy: end)
         switch upgrade.respond(to: head, on: context.channel) {
         case .failure(let refusal):
-            outcome.succeed(.refused)
-            context.writeAndFlush(wrapInboundOut(Self.response(refusal)), promise: nil)
-            context.close(promise: nil)
+            refuse(context, refusal)
         case .success(let accept):
             let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n\r\n"
             context.write(wrapInboundOut(ByteBuffer(string: response)), promise: nil)
@@ -67,6 +75,25 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
+    }
+
+    static let headTooLarge = UpgradeRefusal(
+        .init(statusCode: 431, reasonPhrase: "Request Header Fields Too Large"), code: "HEADERS_TOO_LARGE",
+        "The request line and headers may take at most \(maxHeadBytes) bytes")
+
+    /// Answers with an HTTP error and closes: no WebSocket, no HTTP pipeline. A client may still be sending
+    /// (an oversized head): closing with its bytes unread would reset the connection and could destroy the
+    /// answer before it is read, so our side is shut first and the rest drained until the client closes
+    /// (at most a second).
+    private func refuse(_ context: ChannelHandlerContext, _ refusal: UpgradeRefusal) {
+        received = nil
+        isRefused = true
+        outcome.succeed(.refused)
+        refused(refusal)
+        context.writeAndFlush(wrapInboundOut(Self.response(refusal)), promise: nil)
+        context.close(mode: .output, promise: nil)
+        let channel = context.channel
+        channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
     /// Installs the HTTP pipeline behind this handler, replays what was read, and steps aside.

@@ -47,6 +47,8 @@ struct RealtimeChildChannel: HTTPChannelHandler {
     let http1: HTTP1Channel.Configuration
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
     let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+    /// Told of every refused upgrade or oversized head (for the error metrics), after it is answered.
+    let refused: @Sendable (UpgradeRefusal) -> Void
     /// A connection that has not sent a complete first request by then is dropped (slowloris, half-open).
     let handshakeTimeout: TimeAmount
     /// Present for `wss://`: TLS is the first handler of every connection.
@@ -61,7 +63,7 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             let http1 = self.http1
             let outcome = channel.eventLoop.makePromise(of: UpgradeOutcome.self)
             let first = FirstRequestHandler(
-                upgrade: WebSocketHandshake(admit: admit, install: install),
+                upgrade: WebSocketHandshake(admit: admit, install: install), refused: refused,
                 http: { channel in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,  // NIOAsyncChannel pipelines HTTP for Hummingbird
