@@ -22,6 +22,8 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let http: (any Channel) throws -> UpgradeOutcome
     private let outcome: EventLoopPromise<UpgradeOutcome>
     private var received: ByteBuffer?
+    /// How much of `received` has been searched for the end of the head.
+    private var searched = 0
     /// Answered with an error: what still arrives is read and dropped until the peer closes.
     private var isRefused = false
 
@@ -44,7 +46,8 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             received!.writeBuffer(&bytes)
         }
         guard let buffered = received else { return }
-        guard let end = Self.endOfHead(buffered) else {
+        guard let end = Self.endOfHead(buffered, from: searched) else {
+            searched = buffered.readableBytes
             if buffered.readableBytes > Self.maxHeadBytes { refuse(context, Self.headTooLarge) }
             return
         }
@@ -129,10 +132,12 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     // MARK: Parsing (just enough to recognize an upgrade; everything else is Hummingbird's)
 
-    /// The length of the head including its blank line, or nil when it is not complete yet.
-    static func endOfHead(_ buffer: ByteBuffer) -> Int? {
+    /// The length of the head including its blank line, or nil when it is not complete yet. The search starts
+    /// at `from` (bytes already searched, less the 3 a terminator could straddle), so a client sending its head
+    /// byte by byte costs linear, not quadratic, time.
+    static func endOfHead(_ buffer: ByteBuffer, from: Int = 0) -> Int? {
         let view = buffer.readableBytesView
-        var index = view.startIndex
+        var index = view.startIndex + max(0, min(from - 3, view.count))
         while let cr = view[index...].firstIndex(of: UInt8(ascii: "\r")) {
             guard cr + 3 < view.endIndex else { return nil }
             if view[cr + 1] == UInt8(ascii: "\n"), view[cr + 2] == UInt8(ascii: "\r"), view[cr + 3] == UInt8(ascii: "\n") {
