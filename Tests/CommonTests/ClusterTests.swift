@@ -22,6 +22,14 @@ struct ClusterTests {
         return client
     }
 
+    /// `count` instances with default cluster settings on `redis`, each connected to it.
+    static func instances(_ count: Int, sharing redis: RedisProcess) async throws -> [TestServer] {
+        var servers: [TestServer] = []
+        for _ in 0..<count { servers.append(try await TestServer.start(configure: clustered(redis))) }
+        try await ClusterTests().waitForCluster(servers)
+        return servers
+    }
+
     func waitForCluster(_ servers: [TestServer]) async throws {
         try await TestClient.poll(.seconds(10), "every instance to join Redis") { () async throws -> Bool? in
             for server in servers {
@@ -34,10 +42,8 @@ struct ClusterTests {
     @Test("an event published on any instance reaches subscribers on every instance exactly once, in order")
     func crossInstanceDelivery() async throws {
         let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: Self.clustered(redis))
-        let b = try await TestServer.start(configure: Self.clustered(redis))
-        let c = try await TestServer.start(configure: Self.clustered(redis))
-        try await waitForCluster([a, b, c])
+        let servers = try await Self.instances(3, sharing: redis)
+        let (a, b, c) = (servers[0], servers[1], servers[2])
         let clients = [try await subscribed(a, "global"), try await subscribed(b, "global"), try await subscribed(c, "global")]
         // Publish in turn from every instance, over every path.
         let publishers = [a, b, c]
@@ -62,9 +68,8 @@ struct ClusterTests {
     @Test("rooms and subscriber counts are summed over the live instances")
     func clusterPresence() async throws {
         let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: Self.clustered(redis))
-        let b = try await TestServer.start(configure: Self.clustered(redis))
-        try await waitForCluster([a, b])
+        let servers = try await Self.instances(2, sharing: redis)
+        let (a, b) = (servers[0], servers[1])
         let clients = [try await subscribed(a, "feed"), try await subscribed(a, "feed"), try await subscribed(b, "feed"),
                        try await subscribed(b, "item:1")]
         func feedCount(_ server: TestServer) async throws -> JSONValue? {
@@ -128,9 +133,8 @@ struct ClusterTests {
     @Test("Redis down: local clients are served, publishing fails clearly, and it all comes back without a restart")
     func redisOutage() async throws {
         let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: Self.clustered(redis))
-        let b = try await TestServer.start(configure: Self.clustered(redis))
-        try await waitForCluster([a, b])
+        let servers = try await Self.instances(2, sharing: redis)
+        let (a, b) = (servers[0], servers[1])
         let subscriber = try await subscribed(b, "global")
         let publisher = try await a.client()
         redis.stop()
@@ -167,9 +171,8 @@ struct ClusterResumeTests {
     @Test("positions are the cluster's: a client resumes on another instance without loss")
     func resumeElsewhere() async throws {
         let redis = try await RedisProcess()
-        let a = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        let b = try await TestServer.start(configure: ClusterTests.clustered(redis))
-        try await ClusterTests().waitForCluster([a, b])
+        let servers = try await ClusterTests.instances(2, sharing: redis)
+        let (a, b) = (servers[0], servers[1])
         let client = try await a.client()
         _ = try await client.request(["type": "subscribe", "data": ["channel": "global"]])
         for n in 1...4 { _ = try await [a, b][n % 2].server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]) }
