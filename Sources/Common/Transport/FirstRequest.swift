@@ -216,7 +216,3 @@ private extension Substring {
         return result
     }
 }
-
-private extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String { String(self[...].trimmingCharacters(in: set)) }
-}
