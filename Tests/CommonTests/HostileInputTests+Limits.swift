@@ -85,7 +85,7 @@ extension HostileInputTests {
             }
         }
 
-        @Test("a client that keeps sending after RATE_LIMIT_EXCEEDED (more than a burst refused in a row) is closed with 1008")
+        @Test("a client that keeps sending after RATE_LIMIT_EXCEEDED (more than a burst refused within a second) is closed with 1008")
         func rateLimitAbuse() async throws {
             try await TestServer.with(configure: { $0.messageRateLimit = Self.rate }) { server in
                 let raw = try await RawWebSocket.open(server)
@@ -123,14 +123,19 @@ extension HostileInputTests {
 
         /// Subscribes a raw client that then stops reading, and a normal client, to `feed`; publishes
         /// `floodCount` events of ~3 KiB as fast as the server takes them. Returns the raw client after
-        /// checking that the normal client got every event, in order, without falling behind.
-        static func flood(_ server: TestServer) async throws -> RawWebSocket {
+        /// checking that the normal client got every event, in order, without falling behind. With
+        /// `keepWriting` the raw client writes (unsolicited pongs) from the moment it stops reading until its
+        /// connection is gone; the task returns how many it wrote.
+        static func flood(
+            _ server: TestServer, keepWriting: Bool = false
+        ) async throws -> (slow: RawWebSocket, writer: Task<Int, Never>?, delivered: Int) {
             let slow = try await RawWebSocket.open(server, receiveBuffer: 4096)
             try await slow.sendJSON(["type": "subscribe", "data": ["channel": "feed"]])
             #expect(try await slow.nextJSON()["data"]?["status"] == "subscribed")
             let normal = try await server.client()
             _ = try await normal.request(["type": "subscribe", "data": ["channel": "feed"]])
             try await slow.setReading(false)
+            let writer = keepWriting ? slow.keepWriting(RawWebSocket.frame(opcode: Op.pong)) : nil
 
             let start = ContinuousClock.now
             let reader = Task {
@@ -144,9 +149,11 @@ extension HostileInputTests {
                 return lags
             }
             var published: [Duration] = []
+            var delivered = 0
             for index in 0..<floodCount {
                 let receipt = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(index)|\(padding)")])
                 #expect(receipt.subscribers >= 1)
+                delivered += receipt.subscribers
                 published.append(ContinuousClock.now - start)
             }
             let arrived = try await reader.value
@@ -155,22 +162,23 @@ extension HostileInputTests {
             #expect(await normal.receivesNothing(for: .milliseconds(50)))
             #expect(try await normal.request(["type": "ping", "id": "normal"])["correlation_id"] == "normal")
             await normal.close()
-            return slow
+            return (slow, writer, delivered)
         }
 
-        @Test("a subscriber that stops reading is closed with 4008 while another in the room gets every event in order")
+        @Test("a subscriber that stops reading and keeps writing is closed with 4008 after every event it was sent")
         func slowConsumer() async throws {
             try await TestServer.with(configure: {
                 $0.maxOutboundBuffer = Self.outboundLimit
-                $0.handshakeTimeout = 30  // the close deadline: long enough to read the close frame below
+                $0.closeDrainTimeout = 30  // long enough for the flood below to finish before it reads again
             }) { server in
-                let slow = try await Self.flood(server)
-                // Reading again, it finds a prefix of the events, in order, then the close frame.
+                let (slow, writer, delivered) = try await Self.flood(server, keepWriting: true)
+                // Reading again, it finds every event the server sent it, in order, then the close frame.
                 try await slow.setReading(true)
                 let (frames, code, reason) = try await slow.readUntilClose(timeout: .seconds(10))
                 #expect(code == 4008)
                 #expect(reason == "Slow consumer")
                 #expect(frames.count < Self.floodCount, "it was closed before it got everything")
+                #expect(frames.count + Self.floodCount == delivered, "the slow client read all it was handed; the other all")
                 for (index, frame) in frames.enumerated() {
                     let text = (try? JSONParser.parse(frame.text))?["data"]?["text"]?.stringValue ?? ""
                     guard text.hasPrefix("\(index)|") else {
@@ -179,6 +187,8 @@ extension HostileInputTests {
                     }
                 }
                 try await slow.waitForTCPClose()
+                #expect(await writer!.value > 10, "the slow client was writing all along")
+                #expect(server.metric("websocket_close_drains_total", ["outcome": "peer_closed"]) == 1)
                 try await server.expectRecovered()
             }
         }
@@ -208,17 +218,18 @@ extension HostileInputTests {
             }
         }
 
-        @Test("a slow consumer that never reads again is dropped by the close deadline (handshake_timeout)")
+        @Test("a slow consumer that never reads again is dropped when the drain times out (close_drain_timeout)")
         func slowConsumerDropped() async throws {
             try await TestServer.with(configure: {
                 $0.maxOutboundBuffer = Self.outboundLimit
-                $0.handshakeTimeout = 0.5
+                $0.closeDrainTimeout = 0.5
             }) { server in
-                let slow = try await Self.flood(server)
-                // It never reads its close frame, so the server gives up on the close handshake and drops it.
+                let (slow, _, _) = try await Self.flood(server)
+                // It never reads its close frame, so the server gives up on the drain and drops it.
                 try await TestClient.poll(.seconds(5), "the slow consumer to be dropped") {
                     server.server.activeConnections == 0 ? true : nil
                 }
+                #expect(server.metric("websocket_close_drains_total", ["outcome": "timeout"]) == 1)
                 try await slow.setReading(true)
                 try await slow.waitForTCPClose(timeout: .seconds(10))
                 try await server.expectRecovered()

@@ -33,6 +33,31 @@ struct MonitoringTests {
         }
     }
 
+    @Test("a fresh server exposes every label known in advance at 0, so rate() and alerts see the first increment")
+    func labelsStartAtZero() async throws {
+        try await TestServer.with { server in
+            let text = try await HTTP.get(server.httpURL + "/metrics").body.stringValue ?? ""
+            func zero(_ name: String, _ labels: [String: String]) {
+                #expect(TestServer.sample(text, name, labels) == 0, "\(name) \(labels) should start at 0")
+            }
+            for label in ["protocol_error", "invalid_utf8", "message_too_big", "heartbeat_timeout", "rate_limit_abuse",
+                "held_messages_overflow", "auth_failed", "auth_required", "token_expired", "slow_consumer",
+                "server_at_capacity", "too_many_connections_from_address", "origin_forbidden", "not_found",
+                "bad_handshake", "headers_too_large", "shutting_down"]
+            {
+                zero("websocket_connection_errors_total", ["error_type": label])
+            }
+            for code in ErrorCode.allCases { zero("websocket_message_errors_total", ["error_type": code.rawValue.lowercased()]) }
+            for type in MessageType.allCases {
+                zero("websocket_messages_total", ["message_type": type.rawValue, "direction": "received"])
+            }
+            for outcome in ["peer_closed", "timeout", "byte_limit"] { zero("websocket_close_drains_total", ["outcome": outcome]) }
+            for alert in ["connection_limit", "error_rate", "message_latency", "connection_latency"] {
+                zero("websocket_alert_active", ["alert": alert])
+            }
+        }
+    }
+
     @Test("refused upgrades count as connection errors")
     func connectionErrors() async throws {
         try await TestServer.with(configure: { $0.maxConnections = 1 }) { server in

@@ -205,7 +205,10 @@ public final class RawWebSocket: Sendable {
     public func sendText(_ text: String) async throws { try await send(opcode: Opcode.text, payload: Array(text.utf8)) }
 
     /// Stops (or resumes) reading from the socket, so the kernel buffers fill and the server sees a slow reader.
+    /// (NIO reads to the end anyway once the server shuts its side: see `BlockingWebSocket` for a client
+    /// that truly does not read.) Resuming on a connection that has closed meanwhile does nothing.
     public func setReading(_ on: Bool) async throws {
+        if on && !channel.isActive { return }
         try await channel.setOption(.autoRead, value: on).get()
         if on { channel.read() }
     }
@@ -277,7 +280,7 @@ public final class RawWebSocket: Sendable {
     }
 
     /// Parses one frame at the start of `bytes`: the frame and its length, or nil if incomplete.
-    static func parseFrame(_ bytes: [UInt8]) -> (Frame, Int)? {
+    public static func parseFrame(_ bytes: [UInt8]) -> (Frame, Int)? {
         guard bytes.count >= 2 else { return nil }
         let masked = bytes[1] & 0x80 != 0
         var length = UInt64(bytes[1] & 0x7F)
@@ -299,5 +302,16 @@ public final class RawWebSocket: Sendable {
         let frame = Frame(
             fin: bytes[0] & 0x80 != 0, rsv: (bytes[0] >> 4) & 0x7, opcode: bytes[0] & 0xF, masked: masked, payload: payload)
         return (frame, offset + Int(length))
+    }
+}
+
+extension RawWebSocket {
+    /// Writes `frame` again and again until the connection refuses writes; returns how many were written.
+    public func keepWriting(_ frame: [UInt8]) -> Task<Int, Never> {
+        Task {
+            var written = 0
+            while (try? await write(frame)) != nil { written += 1 }
+            return written
+        }
     }
 }

@@ -7,14 +7,16 @@ struct TokenBucket {
     let capacity: Double
     private(set) var tokens: Double
     private var refilledAt: NIODeadline
-    /// Messages refused since the last accepted one; a client that keeps pushing is closed (see `isAbusive`).
-    private(set) var refusedInARow = 0
+    /// Messages refused in the current one-second window; a client that keeps pushing is closed (`isAbusive`).
+    private(set) var refusedInWindow = 0
+    private var windowStart: NIODeadline
 
     init(rate: Int, now: NIODeadline = .now()) {
         self.rate = Double(rate)
         self.capacity = Double(rate) * 1.5
         self.tokens = capacity
         self.refilledAt = now
+        self.windowStart = now
     }
 
     /// Takes a token; false when the bucket is empty.
@@ -23,11 +25,14 @@ struct TokenBucket {
         tokens = min(capacity, tokens + elapsed * rate)
         refilledAt = now
         guard tokens >= 1 else {
-            refusedInARow += 1
+            if now - windowStart > Self.abuseWindow {
+                windowStart = now
+                refusedInWindow = 0
+            }
+            refusedInWindow += 1
             return false
         }
         tokens -= 1
-        refusedInARow = 0
         return true
     }
 
@@ -39,6 +44,9 @@ struct TokenBucket {
         return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
-    /// More refusals in a row than a full burst: the client ignores the errors it gets.
-    var isAbusive: Bool { Double(refusedInARow) > capacity }
+    /// More refusals within a second than a full burst: the client ignores the errors it gets. (Counting
+    /// refusals in a row instead would depend on how fast the server is: every token that refills while a
+    /// flood is read lets one message through and would start the count again.)
+    var isAbusive: Bool { Double(refusedInWindow) > capacity }
+    static let abuseWindow = TimeAmount.seconds(1)
 }

@@ -31,6 +31,8 @@ public struct Sample: Sendable {
 /// alert thresholds, logging each alert once when it starts and once when it ends.
 final class Monitor: Sendable {
     static let interval = 5.0
+    /// The alerts `websocket_alert_active{alert}` reports, each from 0 at start.
+    static let alertNames = ["connection_limit", "error_rate", "message_latency", "connection_latency"]
     static let historySize = 120
 
     let history = RecentItems<Sample>(capacity: historySize)

@@ -19,6 +19,7 @@ public final class ServerMetrics: Sendable {
     private let sent: [MessageType: Counter]
     private let latency: [MessageType: ValueHistogram]
     private let broadcasts: [String: (count: Counter, duration: ValueHistogram)]
+    private let drains: [LingeringClose.Outcome: Counter]
     private let connectionErrors = Mutex<[String: Counter]>([:])
     private let messageErrors = Mutex<[String: Counter]>([:])
     private let alerts = Mutex<[String: Gauge]>([:])
@@ -51,6 +52,15 @@ public final class ServerMetrics: Sendable {
                     buckets: Self.latencyBuckets)
             ))
         })
+        drains = Dictionary(uniqueKeysWithValues: LingeringClose.Outcome.allCases.map { outcome in
+            (outcome, registry.makeCounter(descriptor: .named("websocket_close_drains_total"), labels: label + [("outcome", outcome.rawValue)]))
+        })
+        // Every label known in advance is exposed at 0 from the start, so `rate()` and alerts see the first one.
+        for type in CloseCode.errorLabels + RefusalCode.allCases.map(\.label) {
+            _ = counter(type, in: connectionErrors, name: "websocket_connection_errors_total")
+        }
+        for code in ErrorCode.allCases { _ = counter(code.label, in: messageErrors, name: "websocket_message_errors_total") }
+        for name in Monitor.alertNames { alert(name, active: false) }
     }
 
     func received(_ type: MessageType) { received[type]?.increment() }
@@ -68,8 +78,12 @@ public final class ServerMetrics: Sendable {
 
     /// `websocket_message_errors_total{error_type}`: error replies, by code.
     func messageError(_ code: ErrorCode) {
-        counter(code.rawValue.lowercased(), in: messageErrors, name: "websocket_message_errors_total").increment()
+        counter(code.label, in: messageErrors, name: "websocket_message_errors_total").increment()
     }
+
+    /// `websocket_close_drains_total{outcome}`: how the drain after each close we started ended. Drains ended
+    /// by `timeout` or `byte_limit` are peers that kept sending after our close frame.
+    func drainEnded(_ outcome: LingeringClose.Outcome) { drains[outcome]?.increment() }
 
     func alert(_ name: String, active: Bool) {
         let gauge = alerts.withLock { gauges in

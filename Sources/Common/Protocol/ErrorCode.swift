@@ -15,6 +15,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case messageTooLarge = "MESSAGE_TOO_LARGE"
     case internalError = "INTERNAL_ERROR"
     case brokerUnavailable = "BROKER_UNAVAILABLE"
+
+    /// The `error_type` label of `websocket_message_errors_total`.
+    var label: String { rawValue.lowercased() }
 }
 
 /// An error reply: the code plus a message that says what to fix.

@@ -15,25 +15,25 @@ extension RealtimeServer {
     func admit(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
         let path = Self.path(of: request)
         guard Self.webSocketPaths.contains(path) || (settings.echoEndpoint && path == Self.echoPath) else {
-            return UpgradeRefusal(.notFound, code: "NOT_FOUND", "WebSocket endpoints are / and /ws")
+            return UpgradeRefusal(.notFound, code: .notFound, "WebSocket endpoints are / and /ws")
         }
         if !settings.allowedOrigins.isEmpty, let origin = request.headers.first(name: "origin"),
             !settings.allowedOrigins.contains(origin)
         {
-            return UpgradeRefusal(.forbidden, code: "ORIGIN_FORBIDDEN", "Origin '\(origin)' is not allowed")
+            return UpgradeRefusal(.forbidden, code: .originForbidden, "Origin '\(origin)' is not allowed")
         }
         guard !lifecycle.isDraining else {
             return UpgradeRefusal(
-                .serviceUnavailable, code: "SHUTTING_DOWN", "Server is shutting down", headers: [("Retry-After", "1")])
+                .serviceUnavailable, code: .shuttingDown, "Server is shutting down", headers: [("Retry-After", "1")])
         }
         guard activeConnections < settings.maxConnections else {
             return UpgradeRefusal(
-                .serviceUnavailable, code: "SERVER_AT_CAPACITY",
+                .serviceUnavailable, code: .serverAtCapacity,
                 "Server at maximum capacity (\(settings.maxConnections) connections)", headers: [("Retry-After", "5")])
         }
         if settings.maxConnectionsPerIP > 0, addresses.count(Self.address(of: channel)) >= settings.maxConnectionsPerIP {
             return UpgradeRefusal(
-                .serviceUnavailable, code: "TOO_MANY_CONNECTIONS_FROM_ADDRESS",
+                .serviceUnavailable, code: .tooManyConnectionsFromAddress,
                 "At most \(settings.maxConnectionsPerIP) connections per address", headers: [("Retry-After", "5")])
         }
         return nil
@@ -46,14 +46,14 @@ extension RealtimeServer {
         let connection = WebSocketConnection(
             id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Self.address(of: channel),
             shard: hub.shard(for: channel.eventLoop), delegate: delegate, maxMessageSize: settings.maxMessageSize,
-            messageRate: settings.messageRateLimit, closeDeadline: .interval(settings.handshakeTimeout))
+            messageRate: settings.messageRateLimit, drain: drainPolicy)
         connection.auth.credential = Credential.from(
             headers: request.headers.map { (name: $0.name, value: $0.value) }, uri: request.uri)
         // Past the high-water mark the channel turns unwritable and the connection closes as a slow consumer.
         try channel.syncOptions?.setOption(
             .writeBufferWaterMark, value: .init(low: settings.maxOutboundBuffer / 2, high: settings.maxOutboundBuffer))
         try channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
+            WebSocketDecoder(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(connection)
     }
 }
@@ -78,21 +78,15 @@ extension RealtimeServer: ConnectionDelegate {
     }
 
     func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
-        let kind: String? = switch code.code {
-        case 1002: "protocol_error"
-        case 1007: "invalid_utf8"
-        case 1008: code == .authenticationRequired ? "auth_required" : code == .rateLimitAbuse ? "rate_limit_abuse" : "auth_failed"
-        case 1009: "message_too_big"
-        case 1011: "heartbeat_timeout"
-        case 4003: "token_expired"
-        case 4008: "slow_consumer"
-        default: nil  // 1000 echo, 1001 shutdown: not errors
-        }
+        guard let label = code.label else { return }  // an echoed close or shutdown: not an error
         if code == .slowConsumer { metrics.slowConsumers.increment() }
-        if let kind {
-            metrics.connectionError(kind)
-            logger.info("closing", metadata: ["connection_id": "\(connection.id)", "code": "\(code.code)", "reason": "\(code.reason)"])
-        }
+        metrics.connectionError(label)
+        logger.info(
+            "closing",
+            metadata: [
+                "connection_id": "\(connection.id)", "code": "\(code.code)", "reason": "\(code.reason)",
+                "rooms": "\(connection.rooms.sorted().joined(separator: ","))",
+            ])
     }
 
     /// The welcome (PROTOCOL §2): the reference's keys first, then our extensions.

@@ -6,7 +6,7 @@ extension RealtimeServer {
         if connection.held.active {
             // Keep order: messages sent right after a token or a resume wait until it is done.
             guard connection.held.messages.count < HeldMessages.limit else {
-                return connection.close(.init(1008, "Too many messages while an earlier one was pending"))
+                return connection.close(.tooManyHeld)
             }
             return connection.held.messages.append((message, isText))
         }

@@ -12,7 +12,7 @@ extension RealtimeServer {
                 responder: RealtimeChildChannel.redirectingLateUpgrades(httpResponder()), http1: .init(idleTimeout: .seconds(60)),
                 admit: { [self] request, channel in admit(request, channel) },
                 install: { [self] request, channel in try install(request, channel) },
-                refused: { [metrics] refusal in metrics.connectionError(refusal.code.lowercased()) },
+                refused: { [metrics] refusal in metrics.connectionError(refusal.code.label) }, drain: drainPolicy,
                 handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
             host: settings.host, port: settings.port, backlog: 4096, group: group, logger: logger,
             onRunning: { [self] channel in

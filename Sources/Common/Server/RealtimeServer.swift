@@ -33,6 +33,8 @@ public final class RealtimeServer: Sendable {
     /// Present when `tls.enabled`.
     let tls: NIOSSLContext?
     public let metrics: ServerMetrics
+    /// The bounds of the drain after every close we start (a WebSocket close frame, a refused upgrade).
+    let drainPolicy: LingeringClose.Policy
     let monitor = Monitor()
     /// Present with `broker: redis`; nil means this process is the whole service.
     let broker: RedisBroker?
@@ -57,6 +59,7 @@ public final class RealtimeServer: Sendable {
         self.tls = try settings.tls.makeContext()
         self.metrics = ServerMetrics(
             server: definition.name, tls: settings.tls.enabled, channelLabels: definition.catalog.channels.map(\.pattern.label))
+        self.drainPolicy = settings.drainPolicy(metrics: metrics)
         if settings.broker == "redis", let address = RedisAddress(url: settings.redisURL) {
             let hub = self.hub, group = self.group
             // Unique even for two servers in one process, or a pid reused after a crash.

@@ -34,8 +34,14 @@ public struct Settings: Sendable, Equatable {
     public var maxSubscriptions = 100
     /// Bytes queued for one slow client before it is closed with 4008 (its socket buffer is not counted).
     public var maxOutboundBuffer = 4 << 20
-    /// Seconds a new TCP connection may take to send its HTTP request (and to finish a close handshake).
+    /// Seconds a new TCP connection may take to send its HTTP request.
     public var handshakeTimeout: Double = 10
+    /// Seconds a close the server starts may take: after the close frame our side is shut and the peer's
+    /// bytes are read and dropped until it closes too, so it can still read everything we sent.
+    public var closeDrainTimeout: Double = 2
+    /// Bytes a peer may still send during that drain before the connection is dropped anyway. Several
+    /// `max_message_size`s by default: the rest of an oversized message must fit, or its sender loses the 1009.
+    public var closeDrainBytes = 8 << 20
     /// `Origin` values allowed to open WebSockets; empty allows any. Requests without `Origin` pass; note that
     /// some non-browser clients send one anyway (swift-websocket sends `ws://<host>`).
     public var allowedOrigins: [String] = []
@@ -115,6 +121,14 @@ public struct TLSSettings: Sendable, Equatable {
     public init() {}
 }
 
+
+extension Settings {
+    /// The bounds of the drain that ends every close the server starts (WebSocket closes, refused requests).
+    func drainPolicy(metrics: ServerMetrics) -> LingeringClose.Policy {
+        LingeringClose.Policy(
+            timeout: .interval(closeDrainTimeout), maxBytes: closeDrainBytes, ended: { metrics.drainEnded($0) })
+    }
+}
 
 extension TimeAmount {
     /// A duration from a settings value in (fractional) seconds.

@@ -47,6 +47,8 @@ public enum SettingsLoader {
         key("max_subscriptions", \.maxSubscriptions, integer(1...100_000)),
         key("max_outbound_buffer", \.maxOutboundBuffer, integer(64 << 10...(1 << 30))),
         key("handshake_timeout", \.handshakeTimeout, number(0.1...600)),
+        key("close_drain_timeout", \.closeDrainTimeout, number(0.05...600)),
+        key("close_drain_bytes", \.closeDrainBytes, integer(0...(1 << 30))),
         key("allowed_origins", \.allowedOrigins, stringList),
         key("echo_endpoint", \.echoEndpoint, boolean),
         key("dashboard_services", \.dashboardServices, stringList),

@@ -24,21 +24,21 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var received: ByteBuffer?
     /// How much of `received` has been searched for the end of the head.
     private var searched = 0
-    /// Answered with an error: what still arrives is read and dropped until the peer closes.
-    private var isRefused = false
+    /// How the connection ends after a refusal.
+    private let drain: LingeringClose.Policy
 
     init(
-        upgrade: WebSocketHandshake, refused: @escaping @Sendable (UpgradeRefusal) -> Void,
+        upgrade: WebSocketHandshake, refused: @escaping @Sendable (UpgradeRefusal) -> Void, drain: LingeringClose.Policy,
         http: @escaping (any Channel) throws -> UpgradeOutcome, outcome: EventLoopPromise<UpgradeOutcome>
     ) {
         self.upgrade = upgrade
         self.refused = refused
+        self.drain = drain
         self.http = http
         self.outcome = outcome
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if isRefused { return }
         var bytes = unwrapInboundIn(data)
         if received == nil {
             received = bytes
@@ -81,22 +81,20 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     static let headTooLarge = UpgradeRefusal(
-        .init(statusCode: 431, reasonPhrase: "Request Header Fields Too Large"), code: "HEADERS_TOO_LARGE",
+        .init(statusCode: 431, reasonPhrase: "Request Header Fields Too Large"), code: .headersTooLarge,
         "The request line and headers may take at most \(maxHeadBytes) bytes")
 
     /// Answers with an HTTP error and closes: no WebSocket, no HTTP pipeline. A client may still be sending
-    /// (an oversized head): closing with its bytes unread would reset the connection and could destroy the
-    /// answer before it is read, so our side is shut first and the rest drained until the client closes
-    /// (at most a second).
+    /// (an oversized head): the answer is written, our side shut, and the rest drained unread (`LingeringClose`),
+    /// so a reset cannot destroy the answer before the client reads it.
     private func refuse(_ context: ChannelHandlerContext, _ refusal: UpgradeRefusal) {
         received = nil
-        isRefused = true
         outcome.succeed(.refused)
         refused(refusal)
-        context.writeAndFlush(wrapInboundOut(Self.response(refusal)), promise: nil)
-        context.close(mode: .output, promise: nil)
-        let channel = context.channel
-        channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapInboundOut(Self.response(refusal)), promise: written)
+        LingeringClose.begin(context, before: nil, after: written.futureResult, policy: drain)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     /// Installs the HTTP pipeline behind this handler, replays what was read, and steps aside.
@@ -200,7 +198,7 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// An HTTP error for a refused upgrade: JSON `{error_code, error_message}`, then the connection closes.
     static func response(_ refusal: UpgradeRefusal) -> ByteBuffer {
-        let body = JSONWriter.string(["error_code": .string(refusal.code), "error_message": .string(refusal.message)] as JSONObject)
+        let body = JSONWriter.string(["error_code": .string(refusal.code.rawValue), "error_message": .string(refusal.message)] as JSONObject)
         var head = "HTTP/1.1 \(refusal.status.code) \(refusal.status.reasonPhrase)\r\nConnection: close\r\n"
         head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nDate: \(HTTPDate.now())\r\n"
         for (name, value) in refusal.headers { head += "\(name): \(value)\r\n" }

@@ -49,6 +49,8 @@ struct RealtimeChildChannel: HTTPChannelHandler {
     let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
     /// Told of every refused upgrade or oversized head (for the error metrics), after it is answered.
     let refused: @Sendable (UpgradeRefusal) -> Void
+    /// How a refused connection ends: the answer, then a bounded drain.
+    let drain: LingeringClose.Policy
     /// A connection that has not sent a complete first request by then is dropped (slowloris, half-open).
     let handshakeTimeout: TimeAmount
     /// Present for `wss://`: TLS is the first handler of every connection.
@@ -63,7 +65,7 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             let http1 = self.http1
             let outcome = channel.eventLoop.makePromise(of: UpgradeOutcome.self)
             let first = FirstRequestHandler(
-                upgrade: WebSocketHandshake(admit: admit, install: install), refused: refused,
+                upgrade: WebSocketHandshake(admit: admit, install: install), refused: refused, drain: drain,
                 http: { channel in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,  // NIOAsyncChannel pipelines HTTP for Hummingbird

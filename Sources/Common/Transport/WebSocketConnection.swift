@@ -36,8 +36,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     let openedAt = NIODeadline.now()
     private let delegate: any ConnectionDelegate
     private let maxMessageSize: Int
-    /// How long a close we started may take before the TCP connection is dropped anyway.
-    private let closeDeadline: TimeAmount
+    /// How a close we start ends: the bounds of the drain after our close frame.
+    private let drain: LingeringClose.Policy
 
     /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
     var rooms: Set<String> = []
@@ -61,7 +61,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
 
     init(
         id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate,
-        maxMessageSize: Int, messageRate: Int, closeDeadline: TimeAmount
+        maxMessageSize: Int, messageRate: Int, drain: LingeringClose.Policy
     ) {
         self.id = id
         self.slot = slot
@@ -70,7 +70,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         self.delegate = delegate
         self.maxMessageSize = maxMessageSize
         self.rateLimit = TokenBucket(rate: messageRate)
-        self.closeDeadline = closeDeadline
+        self.drain = drain
     }
 
     var eventLoop: any EventLoop { shard.eventLoop }
@@ -121,11 +121,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if isClosing {
-            // After our close frame only the peer's close matters; it ends the connection.
-            if frame.opcode == .connectionClose { context.close(promise: nil) }
-            return
-        }
+        // Frames decoded from bytes read before our close are not acted on; later bytes are drained unread.
+        if isClosing { return }
         guard frame.maskKey != nil else { return close(.init(1002, "Client frames must be masked")) }
         guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
             return close(.init(1002, "Reserved bits set without a negotiated extension"))
@@ -171,7 +168,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         guard Self.isValidCloseCode(code) else { return close(.init(1002, "Invalid close code \(code)"), answering: true) }
         guard payload.isValidUTF8 else { return close(.invalidPayload, answering: true) }
-        close(.init(code, ""), answering: true)
+        close(.echo(code), answering: true)
     }
 
     /// Codes a peer may send (RFC 6455 §7.4): the defined 1000-1003, 1007-1014, and the 3000-4999 ranges.
@@ -242,28 +239,31 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         write(ServerFrame.envelope(envelope, allocator: context?.channel.allocator ?? ByteBufferAllocator()), flush: false)
     }
 
-    /// Starts the closing handshake (RFC 6455 §7): sends a close frame, then waits for the peer's close (see
-    /// `channelRead`) before dropping TCP, so the peer reads everything we sent, the close code included.
-    /// A peer that never answers (stalled, half-open) is dropped after `closeDeadline`; a failed write at once.
-    /// TCP goes as soon as our close is sent when the peer started the handshake (`answering`: its close is
-    /// already here), and when we *fail* the connection (§7.1.7) because the peer will not answer usefully:
-    /// a broken protocol (1002, 1007, 1009), a dead peer (1011), a slow consumer (4008, once it has read up to
-    /// the close frame) or an abusive one. Shutdown (1001), authentication (1008) and token expiry (4003)
-    /// wait for the peer's close, so well-behaved clients read the reason before the connection ends.
+    /// Closes the connection with `code`, losing nothing the peer was sent (docs/protocol.md, "How closes end").
+    ///
+    /// What was broadcast before goes first, then the close frame. When the peer started the handshake
+    /// (`answering`: its close is already here and nothing may follow it) TCP closes once our close is written.
+    /// Otherwise the peer may still be sending: reading stops at once, our side is shut after the close frame,
+    /// and the rest is drained unread until the peer closes (`LingeringClose`), within `close_drain_timeout`
+    /// and `close_drain_bytes`. The connection leaves its rooms now, but counts against the connection limits
+    /// until the socket is gone.
     func close(_ code: CloseCode, answering: Bool = false) {
         shard.writeBatches(before: self)  // what was broadcast before the close still goes first
         guard let context, !isClosing else { return }
         isClosing = true
         fragments = nil
         delegate.connection(self, closingWith: code)
+        for room in rooms { shard.leave(room, self) }
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
-        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: closeDeadline) { context.close(promise: nil) }
-        context.channel.closeFuture.whenComplete { _ in deadline.cancel() }
-        if answering || [1002, 1007, 1009, 1011, 4008].contains(code.code) || code == .rateLimitAbuse {
+        if answering {
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            written.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            let decoder = try? context.pipeline.syncOperations.context(handlerType: WebSocketDecoder.self).handler
+            LingeringClose.begin(context, before: decoder ?? self, after: written.futureResult, policy: drain)
         }
     }
 }
+
+/// NIO's RFC 6455 frame decoder, the handler before `WebSocketConnection`.
+typealias WebSocketDecoder = ByteToMessageHandler<WebSocketFrameDecoder>

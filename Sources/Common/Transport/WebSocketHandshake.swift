@@ -5,17 +5,31 @@ import NIOHTTP1
 /// Why an upgrade request was turned away; answered over plain HTTP before any WebSocket exists.
 public struct UpgradeRefusal: Error, Sendable {
     public let status: HTTPResponseStatus
-    /// `error_code` of the JSON body, e.g. `BAD_HANDSHAKE`, `NOT_FOUND`, `SERVER_AT_CAPACITY`.
-    public let code: String
+    /// `error_code` of the JSON body.
+    public let code: RefusalCode
     public let message: String
     public var headers: [(String, String)] = []
 
-    public init(_ status: HTTPResponseStatus, code: String, _ message: String, headers: [(String, String)] = []) {
+    public init(_ status: HTTPResponseStatus, code: RefusalCode, _ message: String, headers: [(String, String)] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
     }
+}
+
+/// Why an upgrade request was answered with an HTTP error instead of a WebSocket (docs/protocol.md).
+public enum RefusalCode: String, Sendable, CaseIterable {
+    case badHandshake = "BAD_HANDSHAKE"
+    case notFound = "NOT_FOUND"
+    case originForbidden = "ORIGIN_FORBIDDEN"
+    case shuttingDown = "SHUTTING_DOWN"
+    case serverAtCapacity = "SERVER_AT_CAPACITY"
+    case tooManyConnectionsFromAddress = "TOO_MANY_CONNECTIONS_FROM_ADDRESS"
+    case headersTooLarge = "HEADERS_TOO_LARGE"
+
+    /// The `error_type` label of `websocket_connection_errors_total`.
+    var label: String { rawValue.lowercased() }
 }
 
 /// The server's side of the RFC 6455 opening handshake: admission (path, origin, capacity...), then the key
@@ -36,11 +50,11 @@ struct WebSocketHandshake: Sendable {
         let keys = request.headers[canonicalForm: "sec-websocket-key"]
         let versions = request.headers[canonicalForm: "sec-websocket-version"]
         guard keys.count == 1, let key = keys.first, !key.isEmpty else {
-            return .failure(UpgradeRefusal(.badRequest, code: "BAD_HANDSHAKE", "exactly one Sec-WebSocket-Key header is required"))
+            return .failure(UpgradeRefusal(.badRequest, code: .badHandshake, "exactly one Sec-WebSocket-Key header is required"))
         }
         guard versions == ["13"] else {
             return .failure(UpgradeRefusal(
-                .upgradeRequired, code: "BAD_HANDSHAKE", "only WebSocket version 13 is supported",
+                .upgradeRequired, code: .badHandshake, "only WebSocket version 13 is supported",
                 headers: [("Sec-WebSocket-Version", "13")]))
         }
         let digest = Insecure.SHA1.hash(data: Array((String(key) + Self.magicGUID).utf8))
