@@ -60,13 +60,16 @@ enum Crackerjack {
                     "get_test_status", parameters: [.init("run_id", .string)],
                     "`{run_id, status, test_suite, total_tests, tests_completed, tests_failed, failures, duration_seconds, "
                         + "updated_at}` from the run's test events; `status` is `running`, `passed` or `failed` "
-                        + "(`not_found` for an unknown run); the first \(QualityState.failuresKept) failures are listed",
+                        + "(a failure reported after completion fails the run; `not_found` for an unknown run); the first \(QualityState.failuresKept) failures are listed",
                     handler: state.testStatus),
                 RequestSpec(
                     "get_quality_gate", parameters: [.init("project", .string)],
-                    "`{project, status, gates, coverage, updated_at}`: the latest result of each gate and the latest "
-                        + "coverage; `status` is `passed` when every gate passed, else `failed` (`not_found` for an "
-                        + "unknown project)",
+                    "`{project, status, passed, all_passed, gates, coverage, coverage_details, updated_at}`: the latest "
+                        + "result of each gate as upstream's checks `{name, passed, severity, score, threshold, message, "
+                        + "details, duration_ms}` (plus `gate_name`, `status`, `checked_at`), `coverage` the latest line "
+                        + "coverage (a number, as upstream), `coverage_details` `{line_coverage, branch_coverage, "
+                        + "path_coverage, updated_at}`; `status` is `passed` when every gate passed, else `failed` "
+                        + "(`not_found` for an unknown project)",
                     handler: state.qualityGate),
             ],
             observers: [state.observe])

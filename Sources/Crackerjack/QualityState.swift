@@ -19,8 +19,31 @@ final class QualityState: Sendable {
 
     struct Project: Sendable {
         var gates: [String: JSONObject] = [:]
+        /// Line coverage in percent, as upstream's `coverage`.
         var coverage: JSONValue = .null
+        var coverageDetails: JSONValue = .null
         var updatedAt = ""
+    }
+
+    static func isPassing(_ status: JSONValue?) -> Bool {
+        ["passed", "pass", "ok"].contains(status?.stringValue?.lowercased() ?? "")
+    }
+
+    /// A gate under upstream's check keys (`name`, `passed`, `severity`, `score`, `threshold`, `message`, `details`,
+    /// `duration_ms`, taken from the report's check of that name when it has one), and ours.
+    static func gate(_ name: String, _ data: JSONObject, at: String) -> JSONObject {
+        let check = data["quality_gate_report"]?["checks"]?.arrayValue?.first { $0["name"]?.stringValue == name }
+        return [
+            "name": .string(name),
+            "passed": check?["passed"] ?? .bool(isPassing(data["status"])),
+            "severity": check?["severity"] ?? .null,
+            "score": data["score"] ?? check?["score"] ?? .null,
+            "threshold": data["threshold"] ?? check?["threshold"] ?? .null,
+            "message": check?["message"] ?? .null,
+            "details": check?["details"] ?? .null,
+            "duration_ms": check?["duration_ms"] ?? .null,
+            "gate_name": .string(name), "status": data["status"] ?? .null, "checked_at": .string(at),
+        ]
     }
 
     let runs = KeyedStore<Run>(capacity: 10_000)
@@ -37,12 +60,15 @@ final class QualityState: Sendable {
                     run = Run(testSuite: data["test_suite"] ?? .null, totalTests: data["total_tests"] ?? .null, updatedAt: at)
                 case "test.failed":
                     run.testsFailed += 1
+                    // A failure reported after the run completed still fails it.
+                    if run.status != "running" { run.status = "failed" }
                     if run.failures.count < Self.failuresKept {
                         run.failures.append(["test_name": data["test_name"] ?? .null, "error": data["error"] ?? .null])
                     }
                 case "test.completed":
                     run.testsCompleted = data["tests_completed"] ?? .null
-                    run.testsFailed = Int(data["tests_failed"]?.intValue ?? Int64(run.testsFailed))
+                    // The larger count wins: failures already reported one by one are not forgotten.
+                    run.testsFailed = max(run.testsFailed, Int(data["tests_failed"]?.intValue ?? 0))
                     run.durationSeconds = data["duration_seconds"] ?? .null
                     run.status = run.testsFailed > 0 ? "failed" : "passed"
                 default: break
@@ -55,13 +81,14 @@ final class QualityState: Sendable {
             switch event.event {
             case "quality_gate.checked":
                 if let gate = data["gate_name"]?.stringValue {
-                    state.gates[gate] = [
-                        "gate_name": .string(gate), "status": data["status"] ?? .null, "score": data["score"] ?? .null,
-                        "threshold": data["threshold"] ?? .null, "checked_at": .string(at),
-                    ]
+                    state.gates[gate] = Self.gate(gate, data, at: at)
+                }
+                if let coverage = data["quality_gate_report"]?["coverage"], coverage.doubleValue != nil {
+                    state.coverage = coverage
                 }
             case "coverage.updated":
-                state.coverage = [
+                state.coverage = data["line_coverage"] ?? state.coverage
+                state.coverageDetails = [
                     "line_coverage": data["line_coverage"] ?? .null, "branch_coverage": data["branch_coverage"] ?? .null,
                     "path_coverage": data["path_coverage"] ?? .null, "updated_at": .string(at),
                 ]
@@ -91,12 +118,15 @@ final class QualityState: Sendable {
         let name = try request.string("project")
         guard let project = projects[name] else { return ["project": .string(name), "status": "not_found"] }
         let gates = project.gates.sorted { $0.key < $1.key }.map(\.value)
-        let passed = gates.allSatisfy { ["passed", "pass", "ok"].contains($0["status"]?.stringValue?.lowercased() ?? "") }
+        let passed = gates.allSatisfy { $0["passed"]?.boolValue ?? Self.isPassing($0["status"]) }
         return [
             "project": .string(name),
             "status": .string(gates.isEmpty ? "unknown" : (passed ? "passed" : "failed")),
+            "passed": .bool(!gates.isEmpty && passed),
+            "all_passed": .bool(!gates.isEmpty && passed),
             "gates": .array(gates.map { .object($0) }),
             "coverage": project.coverage,
+            "coverage_details": project.coverageDetails,
             "updated_at": .string(project.updatedAt),
         ]
     }

@@ -15,13 +15,13 @@ enum Mahavishnu {
         ChannelSpec(pool, permission: "pool:read", "A worker pool: status, scaling, workers, tasks"),
         ChannelSpec(worker, permission: "worker:read", "One worker's status and tasks"),
         ChannelSpec(global, "System-wide orchestration announcements"),
-    ]
+    ] + Ecosystem.channels
 
     enum Events {
         static let workflowStarted = EventSpec(
             "workflow.started", in: workflow,
-            [.init("workflow_id", .string), .init("adapter", .string), .init("prompt", .string)],
-            "A workflow began; extra metadata keys follow the required ones")
+            [.init("workflow_id", .string), .init("adapter", .string, required: false), .init("prompt", .string, required: false)],
+            "A workflow began; the caller's metadata keys (often `adapter`, `prompt`) follow `workflow_id`")
         static let workflowStageCompleted = EventSpec(
             "workflow.stage_completed", in: workflow,
             [.init("workflow_id", .string), .init("stage_name", .string), .init("result", .any)],
@@ -75,7 +75,7 @@ enum Mahavishnu {
             workflowStarted, workflowStageCompleted, workflowCompleted, workflowFailed, poolStatusChanged,
             poolWorkerStatusChanged, poolSpawned, poolScaled, workerAdded, workerRemoved, taskAssigned, taskCompleted,
             poolClosed, workerStatusChanged, workerTaskAssigned, workerTaskCompleted,
-        ]
+        ] + Ecosystem.events
     }
 
     static func definition(state: OrchestrationState = OrchestrationState()) -> ServiceDefinition {

@@ -8,12 +8,13 @@ public struct MahavishnuBroadcaster: Sendable {
     public init(_ server: RealtimeServer) { sender = EventSender(server) }
 
     @discardableResult
-    public func workflowStarted(workflowID: String, adapter: String, prompt: String, metadata: JSONObject = [:])
-        async throws(ProtocolError) -> PublishReceipt
-    {
-        try await sender.send(
-            Events.workflowStarted, workflowID,
-            ["workflow_id": .string(workflowID), "adapter": .string(adapter), "prompt": .string(prompt)], extra: metadata)
+    public func workflowStarted(
+        workflowID: String, adapter: String? = nil, prompt: String? = nil, metadata: JSONObject = [:]
+    ) async throws(ProtocolError) -> PublishReceipt {
+        var data: JSONObject = ["workflow_id": .string(workflowID)]
+        if let adapter { data["adapter"] = .string(adapter) }
+        if let prompt { data["prompt"] = .string(prompt) }
+        return try await sender.send(Events.workflowStarted, workflowID, data, extra: metadata)
     }
 
     @discardableResult

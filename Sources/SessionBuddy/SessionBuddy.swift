@@ -12,12 +12,14 @@ enum SessionBuddy {
     static let knowledge: ChannelPattern = "knowledge:{session_id}"
     static let checkpoint: ChannelPattern = "checkpoint:{session_id}"
     static let global: ChannelPattern = "global"
+    static let skills: ChannelPattern = "skills"
 
     static let channels: [ChannelSpec] = [
         ChannelSpec(session, permission: "session-buddy:read", "Lifecycle of one session"),
         ChannelSpec(knowledge, permission: "session-buddy:read", "Knowledge captured and searched in one session"),
         ChannelSpec(checkpoint, permission: "session-buddy:read", "Checkpoints of one session"),
         ChannelSpec(global, permission: "session-buddy:read", "System-wide announcements"),
+        ChannelSpec(skills, permission: "session-buddy:read", "Skill invocations and anomalies (also the metrics stream on 8765)"),
     ]
 
     enum Events {
@@ -54,14 +56,25 @@ enum SessionBuddy {
             "checkpoint.restored", in: checkpoint, [.init("session_id", .string), .init("checkpoint_id", .string)],
             "A session was restored from a checkpoint")
 
+        static let skillInvoked = EventSpec(
+            "skill.invoked", in: skills,
+            [.init("skill_name", .string), .init("completed", .boolean, required: false),
+             .init("duration_seconds", .number, required: false), .init("session_id", .string, required: false)],
+            "A skill ran (`completed` defaults to true); counted in the metrics stream's `top_skills`")
+        static let skillAnomaly = EventSpec(
+            "skill.anomaly", in: skills,
+            [.init("skill_name", .string), .init("anomaly_type", .string), .init("deviation_score", .number),
+             .init("detected_at", .string, required: false)],
+            "A skill's performance deviated; listed in the metrics stream's `anomalies` for an hour")
+
         static let all = [
             sessionCreated, sessionUpdated, sessionCheckpoint, sessionClosed, knowledgeCaptured, knowledgeSearchResult,
-            checkpointCreated, checkpointRestored,
+            checkpointCreated, checkpointRestored, skillInvoked, skillAnomaly,
         ]
     }
 
-    static func definition(state: SessionState = SessionState()) -> ServiceDefinition {
-        ServiceDefinition(
+    static func definition(state: SessionState = SessionState(), skills: SkillMetrics = SkillMetrics()) -> ServiceDefinition {
+        var definition = ServiceDefinition(
             name: "session-buddy", environmentPrefix: "SESSION_BUDDY", defaultPort: 8688,
             welcomeMessage: "Connected to Session-Buddy session tracking",
             channels: channels, events: Events.all,
@@ -73,6 +86,8 @@ enum SessionBuddy {
                         + "`closed` (`not_found` for an unknown session)",
                     handler: state.sessionStatus),
             ],
-            observers: [state.observe])
+            observers: [state.observe, skills.observe])
+        definition.metricsStream = MetricsStreamSpec { context in MetricsStreamProtocol(metrics: skills, context: context) }
+        return definition
     }
 }

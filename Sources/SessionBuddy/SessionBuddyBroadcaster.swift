@@ -71,4 +71,23 @@ public struct SessionBuddyBroadcaster: Sendable {
         try await sender.send(
             Events.checkpointRestored, sessionID, ["session_id": .string(sessionID), "checkpoint_id": .string(checkpointID)])
     }
+
+    @discardableResult
+    public func skillInvoked(skillName: String, completed: Bool = true, durationSeconds: Double? = nil, sessionID: String? = nil)
+        async throws(ProtocolError) -> PublishReceipt
+    {
+        var fields: JSONObject = ["skill_name": .string(skillName), "completed": .bool(completed)]
+        if let durationSeconds { fields["duration_seconds"] = .double(durationSeconds) }
+        if let sessionID { fields["session_id"] = .string(sessionID) }
+        return try await sender.send(Events.skillInvoked, fields)
+    }
+
+    @discardableResult
+    public func skillAnomaly(skillName: String, anomalyType: String, deviationScore: Double)
+        async throws(ProtocolError) -> PublishReceipt
+    {
+        try await sender.send(
+            Events.skillAnomaly,
+            ["skill_name": .string(skillName), "anomaly_type": .string(anomalyType), "deviation_score": .double(deviationScore)])
+    }
 }

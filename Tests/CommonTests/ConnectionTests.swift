@@ -132,6 +132,26 @@ struct ConnectionTests {
         }
     }
 
+    @Test("get_status answers with the /health document, and replies keep their order around it")
+    func getStatus() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            try await client.send(["type": "request", "event": "get_status", "id": "st"])
+            try await client.send(["type": "ping", "id": "after"])
+            let status = try await client.next()
+            #expect(status["type"] == "response")
+            #expect(status["event"] == "get_status")
+            #expect(status["correlation_id"] == "st")
+            #expect(status["data"]?["status"] == "healthy")
+            #expect(status["data"]?["service"] == "test-service")
+            #expect(status["data"]?["connections"] == 1)
+            let pong = try await client.next()
+            #expect(pong["type"] == "pong")
+            #expect(pong["correlation_id"] == "after")
+            await client.close()
+        }
+    }
+
     @Test("malformed frames get DECODE_ERROR and the connection stays open")
     func decodeErrors() async throws {
         try await TestServer.with { server in

@@ -14,7 +14,7 @@ struct LifecycleTests {
             let body = response.body.objectValue!
             #expect(body.keys == [
                 "status", "service", "host", "port", "connections", "rooms", "max_connections", "message_rate_limit",
-                "uptime_seconds", "alerts",
+                "uptime_seconds", "id", "name", "capabilities", "relationships", "alerts",
             ])
             #expect(body["alerts"] == [])
             #expect(body["status"] == "healthy")

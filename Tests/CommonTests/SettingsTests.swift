@@ -51,6 +51,11 @@ struct SettingsTests {
             ("log_format: xml", "log_format: expected one of text, json"),
             ("prot: 80", "unknown setting 'prot'"),
             ("- a list", "expected a mapping"),
+            ("websocket:\n  prot: 80", "unknown setting 'websocket.prot' (the websocket: block takes"),
+            ("port: 80\nwebsocket:\n  port: 81", "websocket.port and port are the same setting"),
+            ("websocket_enabled: maybe", "websocket_enabled: expected true or false"),
+            ("capabilities: 3", "capabilities: expected a list of strings"),
+            ("metrics_stream:\n  port: 9000", "metrics_stream.port: test-service serves no metrics stream"),
         ])
     func badFile(yaml: String, fragment: String) throws {
         let path = try file(yaml)
@@ -61,6 +66,38 @@ struct SettingsTests {
             #expect(error.description.contains(fragment), "\(error.description)")
             #expect(error.description.hasPrefix(path))
         }
+    }
+
+    @Test("the plan's nested websocket: block, websocket_enabled and a server description's keys")
+    func ecosystemKeys() throws {
+        let path = try file("""
+            id: orchestrator-1
+            name: Mahavishnu Orchestrator
+            capabilities: [workflows, pools]
+            relationships:
+              depends_on: [akosha]
+              port: 8692
+            metrics_port: 9090
+            websocket:
+              enabled: true
+              host: 0.0.0.0
+              port: 8690
+              max_connections: 500
+              message_rate_limit: 50
+            """)
+        let settings = try SettingsLoader.load(service: service, configPath: path, environment: [:], flags: [:])
+        #expect(settings.webSocketEnabled)
+        #expect(settings.host == "0.0.0.0")
+        #expect(settings.port == 8690)
+        #expect(settings.maxConnections == 500)
+        #expect(settings.messageRateLimit == 50)
+        #expect(settings.metricsPort == 9090)
+        #expect(settings.serverDescription.id == "orchestrator-1")
+        #expect(settings.serverDescription.name == "Mahavishnu Orchestrator")
+        #expect(settings.serverDescription.capabilities == ["workflows", "pools"])
+        #expect(settings.serverDescription.relationships == ["depends_on": ["akosha"], "port": 8692])
+        let off = try SettingsLoader.load(service: service, configPath: try file("websocket_enabled: false"), environment: [:], flags: [:])
+        #expect(!off.webSocketEnabled)
     }
 
     @Test("bad environment values name the source")

@@ -19,6 +19,8 @@ struct SessionBuddyBroadcasterTests {
                 .init("session.updated", in: "session:s1", ["changes": ["title": "x"]]),
                 .init("session.checkpoint", in: "session:s1", ["checkpoint_id": "c1", "quality_score": 0.8]),
                 .init("session.closed", in: "session:s1", ["reason": "done"]),
+                .init("skill.invoked", in: "skills", ["skill_name": "pytest-run", "completed": false, "duration_seconds": 1.5]),
+                .init("skill.anomaly", in: "skills", ["skill_name": "pytest-run", "anomaly_type": "slow", "deviation_score": 2.5]),
             ]) {
                 try await broadcast.checkpointCreated(sessionID: "s1", checkpointID: "c1", summary: "sum")
                 try await broadcast.checkpointRestored(sessionID: "s1", checkpointID: "c1")
@@ -28,6 +30,8 @@ struct SessionBuddyBroadcasterTests {
                 try await broadcast.sessionUpdated(sessionID: "s1", changes: ["title": "x"])
                 try await broadcast.sessionCheckpoint(sessionID: "s1", checkpointID: "c1", qualityScore: 0.8)
                 try await broadcast.sessionClosed(sessionID: "s1", reason: "done")
+                try await broadcast.skillInvoked(skillName: "pytest-run", completed: false, durationSeconds: 1.5)
+                try await broadcast.skillAnomaly(skillName: "pytest-run", anomalyType: "slow", deviationScore: 2.5)
             }
         }
     }

@@ -19,6 +19,14 @@ public enum HTTP {
         return try await send(request)
     }
 
+    /// A body that is not JSON (`/metrics`); throws on a status other than 200.
+    public static func getText(_ url: String) async throws -> String {
+        let (data, response) = try await URLSession.shared.data(for: URLRequest(url: URL(string: url)!))
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else { throw URLError(.badServerResponse) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     public static func send(_ request: URLRequest) async throws -> (status: Int, body: JSONValue) {
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0

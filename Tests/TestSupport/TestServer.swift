@@ -12,6 +12,7 @@ public struct TestServer: Sendable {
     ) async throws -> TestServer {
         var settings = Settings(port: 0)
         settings.shutdownTimeout = 2
+        settings.metricsStream.port = 0  // tests run many servers at once: never the fixed 8765
         configure(&settings)
         var logger = Logger(label: "test.\(definition.name)")
         logger.logLevel = .warning

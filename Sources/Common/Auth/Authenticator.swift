@@ -89,13 +89,15 @@ public final class Authenticator: Sendable {
             expiresAt: claims.exp.map { $0.value.timeIntervalSince1970 })
     }
 
-    /// Either credential: API keys are checked first (they are cheap), then tokens.
+    /// Either credential: API keys are checked first (they are cheap), then tokens. A bearer credential may be
+    /// an API key too (the ecosystem's API spec sends keys both as `X-API-Key` and as `Authorization: Bearer`).
     public func identity(credential: Credential) async throws(ProtocolError) -> Identity {
         switch credential {
         case .apiKey(let key):
             guard let identity = identity(apiKey: key) else { throw ProtocolError(.authFailed, "Invalid API key") }
             return identity
         case .token(let token):
+            if let identity = identity(apiKey: token) { return identity }
             return try await identity(token: token)
         }
     }

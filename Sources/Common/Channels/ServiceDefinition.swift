@@ -56,6 +56,11 @@ public struct ServiceDefinition: Sendable {
     /// Extra environment variable → settings key (e.g. crackerjack's `BODAI_SHARED_SECRET` → `jwt_secret`),
     /// weaker than the service's own names.
     public var environmentAliases: [String: String] = [:]
+    /// A flat-JSON stream on a port of its own (`metrics_stream.*` settings), for services whose real clients
+    /// speak one (session-buddy).
+    public var metricsStream: MetricsStreamSpec?
+
+    var servesMetricsStream: Bool { metricsStream != nil }
 
     public init(
         name: String, environmentPrefix: String, defaultPort: Int, welcomeMessage: String,

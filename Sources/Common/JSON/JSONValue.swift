@@ -50,6 +50,11 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     /// `value["key"]`: the member of an object, nil for anything else.
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 

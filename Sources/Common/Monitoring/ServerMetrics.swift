@@ -9,9 +9,14 @@ public final class ServerMetrics: Sendable {
 
     public let registry = PrometheusCollectorRegistry()
     private let server: String
-    let connectionsTotal: Counter
-    let connectionsActive: Gauge
+    private let connectionsTotal: Counter
+    private let connectionsActive: Gauge
+    /// mahavishnu's own name for `websocket_connections_active`, which upstream's Grafana dashboard queries.
+    private let connections: Gauge
     let rooms: Gauge
+    /// 1 while serving, 0 while draining: upstream's `websocket_health` (its check script's), which its
+    /// Grafana overview panels sum.
+    let health: Gauge
     let subscriptions: Gauge
     let slowConsumers: Counter
     let rateLimited: Counter
@@ -22,6 +27,9 @@ public final class ServerMetrics: Sendable {
     private let drains: [LingeringClose.Outcome: Counter]
     private let connectionErrors = Mutex<[String: Counter]>([:])
     private let messageErrors = Mutex<[String: Counter]>([:])
+    /// mahavishnu's `websocket_errors_total{error_type}` (upstream's dashboard): every connection and message
+    /// error, by the same labels as the two counters above.
+    private let errors = Mutex<[String: Counter]>([:])
     private let alerts = Mutex<[String: Gauge]>([:])
 
     init(server: String, tls: Bool, channelLabels: [String]) {
@@ -30,7 +38,9 @@ public final class ServerMetrics: Sendable {
         let label = [("server", server)]
         connectionsTotal = registry.makeCounter(descriptor: .named("websocket_connections_total"), labels: label + [("tls_mode", tls ? "wss" : "ws")])
         connectionsActive = registry.makeGauge(descriptor: .named("websocket_connections_active"), labels: label)
+        connections = registry.makeGauge(descriptor: .named("websocket_connections"), labels: label)
         rooms = registry.makeGauge(descriptor: .named("websocket_rooms"), labels: label)
+        health = registry.makeGauge(descriptor: .named("websocket_health"), labels: label)
         subscriptions = registry.makeGauge(descriptor: .named("websocket_subscriptions"), labels: label)
         slowConsumers = registry.makeCounter(descriptor: .named("websocket_slow_consumers_total"), labels: label)
         rateLimited = registry.makeCounter(descriptor: .named("websocket_rate_limited_total"), labels: label)
@@ -58,9 +68,24 @@ public final class ServerMetrics: Sendable {
         // Every label known in advance is exposed at 0 from the start, so `rate()` and alerts see the first one.
         for type in CloseCode.errorLabels + RefusalCode.allCases.map(\.label) {
             _ = counter(type, in: connectionErrors, name: "websocket_connection_errors_total")
+            _ = counter(type, in: errors, name: "websocket_errors_total")
         }
-        for code in ErrorCode.allCases { _ = counter(code.label, in: messageErrors, name: "websocket_message_errors_total") }
+        for code in ErrorCode.allCases {
+            _ = counter(code.label, in: messageErrors, name: "websocket_message_errors_total")
+            _ = counter(code.label, in: errors, name: "websocket_errors_total")
+        }
         for name in Monitor.alertNames { alert(name, active: false) }
+    }
+
+    func connectionOpened() {
+        connectionsTotal.increment()
+        connectionsActive.increment()
+        connections.increment()
+    }
+
+    func connectionClosed() {
+        connectionsActive.decrement()
+        connections.decrement()
     }
 
     func received(_ type: MessageType) { received[type]?.increment() }
@@ -74,11 +99,15 @@ public final class ServerMetrics: Sendable {
     }
 
     /// `websocket_connection_errors_total{error_type}`: refused or dropped connections.
-    public func connectionError(_ type: String) { counter(type, in: connectionErrors, name: "websocket_connection_errors_total").increment() }
+    public func connectionError(_ type: String) {
+        counter(type, in: connectionErrors, name: "websocket_connection_errors_total").increment()
+        counter(type, in: errors, name: "websocket_errors_total").increment()
+    }
 
     /// `websocket_message_errors_total{error_type}`: error replies, by code.
     func messageError(_ code: ErrorCode) {
         counter(code.label, in: messageErrors, name: "websocket_message_errors_total").increment()
+        counter(code.label, in: errors, name: "websocket_errors_total").increment()
     }
 
     /// `websocket_close_drains_total{outcome}`: how the drain after each close we started ended. Drains ended

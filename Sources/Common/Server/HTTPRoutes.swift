@@ -7,16 +7,10 @@ extension RealtimeServer {
         let router = Router()
         // Read-only endpoints allow any origin, so one dashboard can watch all four services.
         router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType], allowMethods: [.get]))
-        router.get("/health") { _, _ in try await Self.json(self.health()) }
+        addProbes(to: router)
         router.get("/ready") { _, _ in
             let ready = self.readiness()
             return Self.json(ready, status: ready["ready"] == true ? .ok : .serviceUnavailable)
-        }
-        router.get("/metrics") { _, _ in
-            try await self.refreshGauges()
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
         }
         router.get("/api/websocket/status") { _, _ in Self.json(self.websocketStatus()) }
         router.get("/api/websocket/history") { _, _ in
@@ -57,6 +51,17 @@ extension RealtimeServer {
         return router
     }
 
+    /// `/health` and `/metrics`: on the service port, and alone on `metrics_port` when that is set.
+    func addProbes(to router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ in try await Self.json(self.health()) }
+        router.get("/metrics") { _, _ in
+            try await self.refreshGauges()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+        }
+    }
+
     /// With auth on, HTTP publishers need `X-API-Key` or a bearer token with `publish` (or admin) rights.
     func refuseUnauthorizedPublisher(_ request: Request) async -> Response? {
         guard let authenticator else { return nil }
@@ -91,6 +96,7 @@ extension RealtimeServer {
             "message_rate_limit": JSONValue(settings.messageRateLimit),
             "uptime_seconds": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
         ]
+        for member in describedAs { health[member.key] = member.value }
         health["alerts"] = .array(alerts.sorted { $0.key < $1.key }.map { ["alert": .string($0.key), "message": .string($0.value)] })
         if let broker {
             health["broker"] = ["type": "redis", "available": .bool(broker.isAvailable), "instance": .string(broker.instanceID)]
@@ -123,7 +129,19 @@ extension RealtimeServer {
                 "lastActivity": last > 0 ? .string(Timestamp.format(microsecondsSinceEpoch: last)) : .null,
                 "uptime": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
                 "messageCount": JSONValue(statistics.messagesReceived.load(ordering: .relaxed)),
+                "server": .object(describedAs),
             ],
+        ]
+    }
+
+    /// The server description's keys (`id`, `name`, `capabilities`, `relationships`), named after the service
+    /// when the settings leave them out.
+    var describedAs: JSONObject {
+        let description = settings.serverDescription
+        return [
+            "id": .string(description.id ?? name), "name": .string(description.name ?? name),
+            "capabilities": .array(description.capabilities.map { .string($0) }),
+            "relationships": description.relationships,
         ]
     }
 
@@ -169,6 +187,7 @@ extension RealtimeServer {
         let rooms = try await roomCounts()
         metrics.rooms.set(to: Double(rooms.count))
         metrics.subscriptions.set(to: Double(rooms.values.reduce(0, +)))
+        metrics.health.set(to: lifecycle.port != nil && !lifecycle.isDraining ? 1 : 0)
     }
 
     /// `POST /api/events` with `{room, event, data}` or an array of them. Every item is validated before

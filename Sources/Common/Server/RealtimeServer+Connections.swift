@@ -42,7 +42,11 @@ extension RealtimeServer {
     static func address(of channel: any Channel) -> String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     func install(_ request: HTTPRequestHead, _ channel: any Channel) throws {
-        let delegate: any ConnectionDelegate = Self.path(of: request) == Self.echoPath ? echo : self
+        try install(request, channel, delegate: Self.path(of: request) == Self.echoPath ? echo : self)
+    }
+
+    /// The transport of every WebSocket, whoever handles its messages (clients, `/echo`, a metrics stream).
+    func install(_ request: HTTPRequestHead, _ channel: any Channel, delegate: any ConnectionDelegate) throws {
         let connection = WebSocketConnection(
             id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Self.address(of: channel),
             shard: hub.shard(for: channel.eventLoop), delegate: delegate, maxMessageSize: settings.maxMessageSize,
@@ -61,8 +65,7 @@ extension RealtimeServer {
 extension RealtimeServer: ConnectionDelegate {
     func connectionOpened(_ connection: WebSocketConnection) {
         statistics.connectionOpened()
-        metrics.connectionsTotal.increment()
-        metrics.connectionsActive.increment()
+        metrics.connectionOpened()
         addresses.opened(connection.remoteAddress)
         logger.info("connected", metadata: ["connection_id": "\(connection.id)", "remote": "\(connection.remoteAddress)"])
         startAuthentication(connection)
@@ -70,7 +73,7 @@ extension RealtimeServer: ConnectionDelegate {
 
     func connectionClosed(_ connection: WebSocketConnection) {
         statistics.activeConnections.subtract(1, ordering: .relaxed)
-        metrics.connectionsActive.decrement()
+        metrics.connectionClosed()
         addresses.closed(connection.remoteAddress)
         logger.info(
             "disconnected",

@@ -68,6 +68,8 @@ extension RealtimeServer {
             case "publish": try publish(request, from: connection)
             case "auth":
                 authenticate(request, connection)
+            case "get_status" where requests["get_status"] == nil:
+                answerStatus(request, connection)
             case let name?:
                 guard let spec = requests[name] else {
                     throw ProtocolError(.unknownRequest, "Unknown request event: \(name)")
@@ -79,6 +81,26 @@ extension RealtimeServer {
             }
         case .response, .error, .pong, .ack:
             return  // a client's replies need no answer
+        }
+    }
+
+    /// `get_status`, the plan's status request, for services that define no `get_status` of their own: the
+    /// `/health` document. Reading room counts is asynchronous (other loops, maybe Redis), so later messages
+    /// from this connection wait for the answer and replies keep their order.
+    private func answerStatus(_ request: Envelope, _ connection: WebSocketConnection) {
+        hold(connection)
+        let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        let answered = connection.eventLoop.makePromise(of: JSONObject.self)
+        answered.completeWithTask { try await self.health() }
+        answered.futureResult.whenComplete { [self] result in
+            let connection = bound.value
+            switch result {
+            case .success(let health): send(to: connection, .response(to: request, data: health))
+            case .failure:
+                reply(to: connection, error: ProtocolError(.internalError, "Status is unavailable right now"),
+                      correlationID: request.replyCorrelationID)
+            }
+            release(connection)
         }
     }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import NIOHTTP1
 import HummingbirdCore
 import ServiceLifecycle
@@ -20,22 +21,80 @@ extension RealtimeServer {
                 logger.notice("listening", metadata: ["url": "\(tls == nil ? "ws" : "wss")://\(settings.host):\(port)/ws"])
                 lifecycle.listening(on: port)
             })
+        let extraListeners: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [metricsListener(), metricsStreamListener()].compactMap { $0.map { .init(service: $0) } }
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down in reverse: stop accepting, leave the cluster, then close the WebSockets.
                 services: [.init(service: ConnectionSupervisor(server: self))] + (broker.map { [.init(service: $0)] } ?? [])
-                    + [.init(service: listener)],
+                    + extraListeners + [.init(service: listener)],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger))
         if lifecycle.attach(group) { await group.triggerGracefulShutdown() }
         try await group.run()
+        metricsStreamTicker.withLock { $0?.cancel() }
         logger.notice("stopped")
     }
 
+    /// `metrics_port`: a listener of its own serving only `/metrics` and `/health` (upstream's scrapers
+    /// expect a metrics port); WebSocket upgrades there are refused with 404.
+    private func metricsListener() -> Listener? {
+        guard settings.metricsPort != 0 else { return nil }
+        let router = Router<BasicRequestContext>()
+        addProbes(to: router)
+        return Listener(
+            childChannel: RealtimeChildChannel(
+                responder: httpResponder(router), http1: .init(idleTimeout: .seconds(60)),
+                admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /metrics and /health") },
+                install: { _, _ in }, refused: { _ in }, drain: drainPolicy,
+                handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
+            host: settings.host, port: settings.metricsPort, backlog: 64, group: group, logger: logger,
+            onRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? settings.metricsPort
+                logger.notice("metrics listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/metrics"])
+            })
+    }
+
+    /// `metrics_stream.port`: the service's flat-JSON stream, when it defines one and the settings leave it on.
+    /// Any path upgrades (as upstream's); plain HTTP there gets 404.
+    private func metricsStreamListener() -> Listener? {
+        guard let spec = definition.metricsStream, settings.metricsStream.enabled else { return nil }
+        let authenticator = self.authenticator
+        let handler = spec.makeHandler(StreamContext(
+            authRequired: authenticator != nil,
+            verify: { token in try? await authenticator?.identity(token: token) },
+            logger: logger))
+        let delegate = StreamDelegate(handler: handler)
+        let interval = TimeAmount.interval(settings.metricsStream.updateInterval)
+        let router = Router<BasicRequestContext>()
+        return Listener(
+            childChannel: RealtimeChildChannel(
+                responder: httpResponder(router), http1: .init(idleTimeout: .seconds(60)),
+                admit: { [self] _, _ in
+                    lifecycle.isDraining
+                        ? UpgradeRefusal(.serviceUnavailable, code: .shuttingDown, "Server is shutting down",
+                                         headers: [("Retry-After", "1")]) : nil
+                },
+                install: { [self] request, channel in try install(request, channel, delegate: delegate) },
+                refused: { _ in }, drain: drainPolicy,
+                handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
+            host: settings.host, port: settings.metricsStream.port, backlog: 1024, group: group, logger: logger,
+            onRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? settings.metricsStream.port
+                metricsStreamBound.withLock { $0 = port }
+                logger.notice("metrics stream listening", metadata: ["url": "ws://\(settings.host):\(port)"])
+                let ticker = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in handler.tick() }
+                metricsStreamTicker.withLock { $0 = ticker }
+            })
+    }
+
+    /// The port the metrics stream is bound to, once it is listening (nil when there is none).
+    public var metricsStreamPort: Int? { metricsStreamBound.withLock { $0 } }
+
     /// Hummingbird's router behind our listener: one request context per request, a `Date` header, and a
     /// plain 500 for an error a handler did not turn into a response (as Hummingbird's Application does).
-    private func httpResponder() -> HTTPChannelHandler.Responder {
-        let responder = makeRouter().buildResponder()
+    func httpResponder(_ router: Router<BasicRequestContext>? = nil) -> HTTPChannelHandler.Responder {
+        let responder = (router ?? makeRouter()).buildResponder()
         let logger = self.logger
         return { (request, writer: consuming ResponseWriter, channel) in
             let context = BasicRequestContext(source: .init(channel: channel, logger: logger))

@@ -36,6 +36,9 @@ public final class RealtimeServer: Sendable {
     /// The bounds of the drain after every close we start (a WebSocket close frame, a refused upgrade).
     let drainPolicy: LingeringClose.Policy
     let monitor = Monitor()
+    /// The metrics stream's bound port and its update ticker, while it runs.
+    let metricsStreamBound = Mutex<Int?>(nil)
+    let metricsStreamTicker = Mutex<RepeatedTask?>(nil)
     /// Present with `broker: redis`; nil means this process is the whole service.
     let broker: RedisBroker?
 

@@ -84,6 +84,10 @@ public enum ServiceMain {
                 exit(1)
             }
         }
+        guard settings.webSocketEnabled else {
+            Logger(label: definition.name).notice("websocket_enabled is false: nothing to serve, exiting")
+            exit(0)
+        }
         DescriptorLimit.check(maxConnections: settings.maxConnections, logger: Logger(label: definition.name))
         let server: RealtimeServer
         do {

@@ -68,6 +68,16 @@ public struct Settings: Sendable, Equatable {
     public var instanceID = ""
     public var auth = AuthSettings()
     public var tls = TLSSettings()
+    /// `websocket_enabled` (or `websocket: {enabled}`), as the ecosystem's settings write it. Off means the
+    /// service has nothing to serve: it says so and exits 0, so a supervisor does not restart it.
+    public var webSocketEnabled = true
+    /// A second listener serving only `GET /metrics` (and `/health`), for scrapers that expect a metrics port
+    /// (upstream's default is 9090); 0 means off: `/metrics` is always on the main port too.
+    public var metricsPort = 0
+    /// The flat-JSON metrics stream of a service that defines one (session-buddy, port 8765).
+    public var metricsStream = MetricsStreamSettings()
+    /// How the ecosystem's server descriptions name the service; reported in `/health` and the status API.
+    public var serverDescription = ServerDescription()
 
     public init(port: Int) { self.port = port }
 
@@ -90,6 +100,28 @@ public struct Settings: Sendable, Equatable {
             throw SettingsError(description: "tls.enabled: true needs tls.cert_file and tls.key_file")
         }
     }
+}
+
+/// The `id`, `name`, `capabilities` and `relationships` of a server description. Unset names default to the
+/// service's name; `relationships` is free-form (any YAML), reported as JSON.
+public struct ServerDescription: Sendable, Equatable {
+    public var id: String?
+    public var name: String?
+    public var capabilities: [String] = []
+    public var relationships: JSONValue = .object([:])
+
+    public init() {}
+}
+
+/// session-buddy's flat-JSON metrics stream (`RealTimeMetricsServer`'s protocol), on a port of its own.
+public struct MetricsStreamSettings: Sendable, Equatable {
+    public var enabled = true
+    /// 8765, as upstream; 0 picks a free port (tests).
+    public var port = 8765
+    /// Seconds between `metrics_update` messages.
+    public var updateInterval: Double = 1
+
+    public init() {}
 }
 
 /// Authentication (PROTOCOL §4). Off by default, as in the reference; when on, it never fails open.

@@ -77,6 +77,24 @@ public enum SettingsLoader {
         key("tls.key_file", \.tls.keyFile, optionalString).with(aliases: "{P}_WS_KEY_FILE"),
         key("tls.ca_file", \.tls.caFile, optionalString).with(aliases: "{P}_WS_CA_FILE"),
         key("tls.verify_client", \.tls.verifyClient, boolean).with(aliases: "{P}_WS_VERIFY_CLIENT"),
+        key("websocket_enabled", \.webSocketEnabled, boolean),
+        key("metrics_port", \.metricsPort, integer(1...65535, allowZero: true)),
+        key("metrics_stream.enabled", \.metricsStream.enabled, boolean),
+        key("metrics_stream.port", \.metricsStream.port, integer(1...65535, allowZero: true)),
+        key("metrics_stream.update_interval", \.metricsStream.updateInterval, number(0.05...3600)),
+        key("id", \.serverDescription.id, optionalString),
+        key("name", \.serverDescription.name, optionalString),
+        key("capabilities", \.serverDescription.capabilities, stringList),
+        key("relationships", \.serverDescription.relationships, freeForm),
+    ]
+
+    /// Keys whose value is any YAML (reported as JSON), so a mapping under them is not read as nested keys.
+    static let freeFormKeys: Set<String> = ["relationships"]
+
+    /// The plan's nested `websocket:` block: each key in it is the top-level key named here.
+    static let webSocketBlock = [
+        "enabled": "websocket_enabled", "host": "host", "port": "port", "max_connections": "max_connections",
+        "message_rate_limit": "message_rate_limit",
     ]
 
     static let secretKeys: Set<String> = ["jwt_secret", "api_keys"]
@@ -97,7 +115,7 @@ public enum SettingsLoader {
         let explicitPath = configPath ?? environment[service.environmentPrefix + "_WS_CONFIG"]
         let path = explicitPath ?? "settings/\(service.name).yaml"
         if let values = try readYAML(path: path, required: explicitPath != nil) {
-            try apply(values, to: &settings, source: path)
+            try apply(values, to: &settings, source: path, service: service)
         }
         var fromEnvironment: [String: Any] = [:]
         for key in keys {
@@ -106,8 +124,8 @@ public enum SettingsLoader {
                 if let value = environment[name] { fromEnvironment[key.name] = value }
             }
         }
-        try apply(fromEnvironment, to: &settings, source: "environment")
-        try apply(flags, to: &settings, source: "command line")
+        try apply(fromEnvironment, to: &settings, source: "environment", service: service)
+        try apply(flags, to: &settings, source: "command line", service: service)
         try settings.validate()
         return settings
     }
@@ -130,18 +148,42 @@ public enum SettingsLoader {
         }
         var flat: [String: Any] = [:]
         for (name, value) in mapping {
-            if let nested = value as? [String: Any] {
+            if let nested = value as? [String: Any], !freeFormKeys.contains(name) {
                 for (child, childValue) in nested { flat["\(name).\(child)"] = childValue }
             } else {
                 flat[name] = value
             }
         }
-        return flat
+        return try hoistWebSocketBlock(flat, path: path)
     }
 
-    static func apply(_ values: [String: Any], to settings: inout Settings, source: String) throws(SettingsError) {
+    /// `websocket: {port: 8690}` is `port: 8690`. Setting a key both ways is refused rather than guessed.
+    static func hoistWebSocketBlock(_ flat: [String: Any], path: String) throws(SettingsError) -> [String: Any] {
+        var result = flat
+        for name in flat.keys where name.hasPrefix("websocket.") {
+            let child = String(name.dropFirst("websocket.".count))
+            guard let target = webSocketBlock[child] else {
+                throw SettingsError(
+                    description: "\(path): unknown setting '\(name)' (the websocket: block takes "
+                        + "\(webSocketBlock.keys.sorted().joined(separator: ", ")))")
+            }
+            guard flat[target] == nil else {
+                throw SettingsError(description: "\(path): \(name) and \(target) are the same setting; keep one")
+            }
+            result[target] = flat[name]
+            result[name] = nil
+        }
+        return result
+    }
+
+    static func apply(
+        _ values: [String: Any], to settings: inout Settings, source: String, service: ServiceDefinition? = nil
+    ) throws(SettingsError) {
         let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
         for name in values.keys.sorted() {
+            if name.hasPrefix("metrics_stream."), let service, !service.servesMetricsStream {
+                throw SettingsError(description: "\(source): \(name): \(service.name) serves no metrics stream (session-buddy does)")
+            }
             guard let key = known[name] else {
                 throw SettingsError(description: "\(source): unknown setting '\(name)' (known: \(keys.map(\.name).joined(separator: ", ")))")
             }
@@ -215,6 +257,23 @@ public enum SettingsLoader {
         }
         guard let string = raw as? String else { throw SettingsError(description: "expected a list of strings, got \(describe(raw))") }
         return string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Any YAML value, as JSON (mappings, lists, scalars).
+    static let freeForm: Parser<JSONValue> = { (raw: Any) throws(SettingsError) -> JSONValue in
+        switch raw {
+        case let value as Bool: return .bool(value)
+        case let value as Int: return JSONValue(value)
+        case let value as Double: return .double(value)
+        case let value as String: return .string(value)
+        case let list as [Any]: return .array(try list.map { (item: Any) throws(SettingsError) in try freeForm(item) })
+        case let mapping as [String: Any]:
+            var object = JSONObject()
+            for name in mapping.keys.sorted() { object[name] = try freeForm(mapping[name]!) }
+            return .object(object)
+        case is NSNull: return .null
+        default: throw SettingsError(description: "expected YAML scalars, lists or mappings, got \(describe(raw))")
+        }
     }
 
     static let optionalString: Parser<String?> = { (raw: Any) throws(SettingsError) -> String? in

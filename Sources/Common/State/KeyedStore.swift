@@ -33,6 +33,9 @@ public final class KeyedStore<Value: Sendable>: Sendable {
 
     public var count: Int { state.withLock { $0.entries.count } }
 
+    /// Every key and value, in no particular order.
+    public var all: [(key: String, value: Value)] { state.withLock { $0.entries.map { ($0.key, $0.value.value) } } }
+
     private func evictOldest(_ state: inout State) {
         let excess = state.entries.count - capacity + capacity / 10
         let oldest = state.entries.sorted { $0.value.touched < $1.value.touched }.prefix(excess)

@@ -1,0 +1,88 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// A service's own flat-JSON WebSocket protocol on a port of its own, beside the envelope endpoint.
+///
+/// session-buddy's real clients speak upstream's `RealTimeMetricsServer` protocol on port 8765, not the
+/// envelope. The service writes that protocol as a `StreamHandler`; the server runs the listener, the framing,
+/// heartbeat, size limits, the lingering close and shutdown (1001) exactly as for its main port.
+public protocol StreamHandler: AnyObject, Sendable {
+    func opened(_ client: StreamClient)
+    /// A text message, parsed (nil when it is not JSON). Binary messages are not passed on.
+    func received(_ message: JSONValue?, from client: StreamClient)
+    func closed(_ client: StreamClient)
+    /// Every `metrics_stream.update_interval` seconds, off the connections' loops.
+    func tick()
+}
+
+/// What a stream handler may ask of the server.
+public struct StreamContext: Sendable {
+    /// Whether the service's settings turn authentication on.
+    public let authRequired: Bool
+    /// A verified token's identity, or nil (bad, expired, or auth off).
+    public let verify: @Sendable (String) async -> Identity?
+    public let logger: Logger
+}
+
+/// A service's stream: its handler, made once the server knows its settings.
+public struct MetricsStreamSpec: Sendable {
+    public let makeHandler: @Sendable (StreamContext) -> any StreamHandler
+
+    public init(makeHandler: @escaping @Sendable (StreamContext) -> any StreamHandler) {
+        self.makeHandler = makeHandler
+    }
+}
+
+/// One client of a stream. Safe to use from any thread: every call hops to the connection's event loop.
+public final class StreamClient: Sendable {
+    private let connection: NIOLoopBound<WebSocketConnection>
+    private let eventLoop: any EventLoop
+    public let id: String
+
+    init(_ connection: WebSocketConnection) {
+        self.connection = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        self.eventLoop = connection.eventLoop
+        self.id = connection.id
+    }
+
+    /// Sends one JSON object as a text frame.
+    public func send(_ object: JSONObject) {
+        let frame = ServerFrame.make { JSONWriter.write(object, into: &$0) }
+        onLoop { $0.write(frame, flush: true) }
+    }
+
+    public func close(code: UInt16, reason: String) {
+        onLoop { $0.close(CloseCode(code, reason, label: "stream_close_\(code)")) }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (WebSocketConnection) -> Void) {
+        if eventLoop.inEventLoop { return body(connection.value) }
+        let connection = self.connection
+        eventLoop.execute { body(connection.value) }
+    }
+}
+
+/// Adapts the transport's connection callbacks to a `StreamHandler`.
+final class StreamDelegate: ConnectionDelegate {
+    let handler: any StreamHandler
+    private let clients = Mutex<[ObjectIdentifier: StreamClient]>([:])
+
+    init(handler: any StreamHandler) { self.handler = handler }
+
+    func connectionOpened(_ connection: WebSocketConnection) {
+        let client = StreamClient(connection)
+        clients.withLock { $0[ObjectIdentifier(connection)] = client }
+        handler.opened(client)
+    }
+
+    func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool) {
+        guard isText, let client = clients.withLock({ $0[ObjectIdentifier(connection)] }) else { return }
+        handler.received(try? JSONParser.parse(message), from: client)
+    }
+
+    func connectionClosed(_ connection: WebSocketConnection) {
+        guard let client = clients.withLock({ $0.removeValue(forKey: ObjectIdentifier(connection)) }) else { return }
+        handler.closed(client)
+    }
+}
