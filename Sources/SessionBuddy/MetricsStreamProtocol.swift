@@ -83,8 +83,10 @@ final class MetricsStreamProtocol: StreamHandler {
         guard let token = message?["token"]?.stringValue, !token.isEmpty else { return refuse(client) }
         Task {
             guard await context.verify(token) != nil else { return refuse(client) }
-            clients.withLock { $0[client.id]?.ready = true }
+            // The welcome is queued on the connection's loop before the client counts as ready, so no update
+            // from a tick on another thread can overtake it.
             welcome(client, authenticated: true)
+            clients.withLock { $0[client.id]?.ready = true }
         }
     }
 
