@@ -32,6 +32,12 @@ extension Mahavishnu {
             .init("merge", .object, required: false),
         ]
 
+        /// `adapter.enabled` and `adapter.disabled` carry the same fields.
+        static let adapterToggle: [FieldSpec] = [
+            .init("adapter_id", .string), .init("adapter_name", .string), .init("enabled", .boolean),
+            .init("reason", .any, required: false),
+        ]
+
         static let teamEvents: [EventSpec] = [goalTeams, userGoalTeams].flatMap { channel in
             [
                 EventSpec(
@@ -70,16 +76,8 @@ extension Mahavishnu {
                 [.init("adapter_id", .string), .init("adapter_name", .string), .init("old_status", .string),
                  .init("new_status", .string), .init("details", .object, required: false)],
                 "An adapter's health changed"),
-            EventSpec(
-                "adapter.enabled", in: adapters,
-                [.init("adapter_id", .string), .init("adapter_name", .string), .init("enabled", .boolean),
-                 .init("reason", .any, required: false)],
-                "An adapter was enabled (`reason` may be null)"),
-            EventSpec(
-                "adapter.disabled", in: adapters,
-                [.init("adapter_id", .string), .init("adapter_name", .string), .init("enabled", .boolean),
-                 .init("reason", .any, required: false)],
-                "An adapter was disabled (`reason` may be null)"),
+            EventSpec("adapter.enabled", in: adapters, adapterToggle, "An adapter was enabled (`reason` may be null)"),
+            EventSpec("adapter.disabled", in: adapters, adapterToggle, "An adapter was disabled (`reason` may be null)"),
             EventSpec(
                 "adapter.routing_decision", in: adapters,
                 [.init("task_type", .string), .init("selected_adapter", .string), .init("capabilities_matched", .array),

@@ -60,8 +60,6 @@ public struct ServiceDefinition: Sendable {
     /// speak one (session-buddy).
     public var metricsStream: MetricsStreamSpec?
 
-    var servesMetricsStream: Bool { metricsStream != nil }
-
     public init(
         name: String, environmentPrefix: String, defaultPort: Int, welcomeMessage: String,
         channels: [ChannelSpec], events: [EventSpec], requests: [RequestSpec] = [],

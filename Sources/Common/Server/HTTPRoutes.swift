@@ -124,7 +124,7 @@ extension RealtimeServer {
         return [
             "success": true,
             "data": [
-                "connected": .bool(lifecycle.port != nil && !lifecycle.isDraining),
+                "connected": .bool(lifecycle.isServing),
                 "clients": JSONValue(activeConnections),
                 "lastActivity": last > 0 ? .string(Timestamp.format(microsecondsSinceEpoch: last)) : .null,
                 "uptime": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
@@ -187,7 +187,7 @@ extension RealtimeServer {
         let rooms = try await roomCounts()
         metrics.rooms.set(to: Double(rooms.count))
         metrics.subscriptions.set(to: Double(rooms.values.reduce(0, +)))
-        metrics.health.set(to: lifecycle.port != nil && !lifecycle.isDraining ? 1 : 0)
+        metrics.health.set(to: lifecycle.isServing ? 1 : 0)
     }
 
     /// `POST /api/events` with `{room, event, data}` or an array of them. Every item is validated before

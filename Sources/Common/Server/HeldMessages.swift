@@ -19,6 +19,19 @@ extension RealtimeServer {
         connection.held.active = true
     }
 
+    /// Runs `work` off the loop while the connection's later messages are held, then `then` on the loop with
+    /// its result. `then` ends the hold (`release`) or closes the connection.
+    func whileHolding<T: Sendable>(
+        _ connection: WebSocketConnection, _ work: @escaping @Sendable () async throws -> T,
+        then: @escaping @Sendable (WebSocketConnection, Result<T, any Error>) -> Void
+    ) {
+        hold(connection)
+        let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        let done = connection.eventLoop.makePromise(of: T.self)
+        done.completeWithTask(work)
+        done.futureResult.whenComplete { result in then(bound.value, result) }
+    }
+
     /// Handles the held messages in order; stops early if one of them has to wait in turn.
     func release(_ connection: WebSocketConnection) {
         connection.held.active = false

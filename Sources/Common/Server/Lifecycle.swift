@@ -15,6 +15,9 @@ final class Lifecycle: Sendable {
 
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
+    /// Listening and not draining: what `/api/websocket/status` calls connected and `websocket_health` reports.
+    var isServing: Bool { port != nil && !isDraining }
+
     func startDraining() { draining.store(true, ordering: .relaxed) }
 
     var port: Int? { state.withLock { $0.port } }

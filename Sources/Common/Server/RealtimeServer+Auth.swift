@@ -46,12 +46,8 @@ extension RealtimeServer {
 
     private func verify(_ credential: Credential, for connection: WebSocketConnection, request: Envelope?) {
         guard let authenticator else { return }
-        hold(connection)  // later messages wait for the verdict
-        let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
-        let verified = connection.eventLoop.makePromise(of: Identity.self)
-        verified.completeWithTask { try await authenticator.identity(credential: credential) }
-        verified.futureResult.whenComplete { [self] result in
-            let connection = bound.value
+        // Later messages wait for the verdict.
+        whileHolding(connection, { try await authenticator.identity(credential: credential) }) { [self] connection, result in
             switch result {
             case .success(let identity): authenticated(connection, as: identity, request: request)
             case .failure(let error):

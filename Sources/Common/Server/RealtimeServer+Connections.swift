@@ -8,6 +8,10 @@ extension RealtimeServer {
     static let webSocketPaths: Set<Substring> = ["/", "/ws"]
     static let echoPath: Substring = "/echo"
 
+    /// Every listener turns upgrades away like this once shutdown has begun.
+    static let shuttingDown = UpgradeRefusal(
+        .serviceUnavailable, code: .shuttingDown, "Server is shutting down", headers: [("Retry-After", "1")])
+
     static func path(of request: HTTPRequestHead) -> Substring {
         request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
     }
@@ -22,10 +26,7 @@ extension RealtimeServer {
         {
             return UpgradeRefusal(.forbidden, code: .originForbidden, "Origin '\(origin)' is not allowed")
         }
-        guard !lifecycle.isDraining else {
-            return UpgradeRefusal(
-                .serviceUnavailable, code: .shuttingDown, "Server is shutting down", headers: [("Retry-After", "1")])
-        }
+        guard !lifecycle.isDraining else { return Self.shuttingDown }
         guard activeConnections < settings.maxConnections else {
             return UpgradeRefusal(
                 .serviceUnavailable, code: .serverAtCapacity,

@@ -88,12 +88,7 @@ extension RealtimeServer {
     /// `/health` document. Reading room counts is asynchronous (other loops, maybe Redis), so later messages
     /// from this connection wait for the answer and replies keep their order.
     private func answerStatus(_ request: Envelope, _ connection: WebSocketConnection) {
-        hold(connection)
-        let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
-        let answered = connection.eventLoop.makePromise(of: JSONObject.self)
-        answered.completeWithTask { try await self.health() }
-        answered.futureResult.whenComplete { [self] result in
-            let connection = bound.value
+        whileHolding(connection, { try await self.health() }) { [self] connection, result in
             switch result {
             case .success(let health): send(to: connection, .response(to: request, data: health))
             case .failure:

@@ -8,16 +8,12 @@ extension RealtimeServer {
     /// Serves until SIGTERM/SIGINT (when `handleSignals`) or `shutdown()`: then stops accepting, closes every
     /// WebSocket with 1001 and returns.
     public func run(handleSignals: Bool = true) async throws {
-        let listener = Listener(
-            childChannel: RealtimeChildChannel(
-                responder: RealtimeChildChannel.redirectingLateUpgrades(httpResponder()), http1: .init(idleTimeout: .seconds(60)),
-                admit: { [self] request, channel in admit(request, channel) },
-                install: { [self] request, channel in try install(request, channel) },
-                refused: { [metrics] refusal in metrics.connectionError(refusal.code.label) }, drain: drainPolicy,
-                handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
-            host: settings.host, port: settings.port, backlog: 4096, group: group, logger: logger,
-            onRunning: { [self] channel in
-                let port = channel.localAddress?.port ?? settings.port
+        let listener = makeListener(
+            port: settings.port, backlog: 4096, responder: RealtimeChildChannel.redirectingLateUpgrades(httpResponder()),
+            admit: { [self] request, channel in admit(request, channel) },
+            install: { [self] request, channel in try install(request, channel) },
+            refused: { [metrics] refusal in metrics.connectionError(refusal.code.label) },
+            onRunning: { [self] port in
                 logger.notice("listening", metadata: ["url": "\(tls == nil ? "ws" : "wss")://\(settings.host):\(port)/ws"])
                 lifecycle.listening(on: port)
             })
@@ -42,15 +38,11 @@ extension RealtimeServer {
         guard settings.metricsPort != 0 else { return nil }
         let router = Router<BasicRequestContext>()
         addProbes(to: router)
-        return Listener(
-            childChannel: RealtimeChildChannel(
-                responder: httpResponder(router), http1: .init(idleTimeout: .seconds(60)),
-                admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /metrics and /health") },
-                install: { _, _ in }, refused: { _ in }, drain: drainPolicy,
-                handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
-            host: settings.host, port: settings.metricsPort, backlog: 64, group: group, logger: logger,
-            onRunning: { [self] channel in
-                let port = channel.localAddress?.port ?? settings.metricsPort
+        return makeListener(
+            port: settings.metricsPort, backlog: 64, responder: httpResponder(router),
+            admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /metrics and /health") },
+            install: { _, _ in },
+            onRunning: { [self] port in
                 logger.notice("metrics listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/metrics"])
             })
     }
@@ -67,25 +59,33 @@ extension RealtimeServer {
         let delegate = StreamDelegate(handler: handler)
         let interval = TimeAmount.interval(settings.metricsStream.updateInterval)
         let router = Router<BasicRequestContext>()
-        return Listener(
-            childChannel: RealtimeChildChannel(
-                responder: httpResponder(router), http1: .init(idleTimeout: .seconds(60)),
-                admit: { [self] _, _ in
-                    lifecycle.isDraining
-                        ? UpgradeRefusal(.serviceUnavailable, code: .shuttingDown, "Server is shutting down",
-                                         headers: [("Retry-After", "1")]) : nil
-                },
-                install: { [self] request, channel in try install(request, channel, delegate: delegate) },
-                refused: { _ in }, drain: drainPolicy,
-                handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
-            host: settings.host, port: settings.metricsStream.port, backlog: 1024, group: group, logger: logger,
-            onRunning: { [self] channel in
-                let port = channel.localAddress?.port ?? settings.metricsStream.port
+        return makeListener(
+            port: settings.metricsStream.port, backlog: 1024, responder: httpResponder(router),
+            admit: { [self] _, _ in lifecycle.isDraining ? Self.shuttingDown : nil },
+            install: { [self] request, channel in try install(request, channel, delegate: delegate) },
+            onRunning: { [self] port in
                 metricsStreamBound.withLock { $0 = port }
                 logger.notice("metrics stream listening", metadata: ["url": "ws://\(settings.host):\(port)"])
                 let ticker = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in handler.tick() }
                 metricsStreamTicker.withLock { $0 = ticker }
             })
+    }
+
+    /// A listener on `port` with the settings every listener shares (host, TLS, handshake timeout, drain).
+    /// `onRunning` gets the port actually bound.
+    private func makeListener(
+        port: Int, backlog: Int32, responder: @escaping HTTPChannelHandler.Responder,
+        admit: @escaping @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?,
+        install: @escaping @Sendable (HTTPRequestHead, any Channel) throws -> Void,
+        refused: @escaping @Sendable (UpgradeRefusal) -> Void = { _ in },
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> Listener {
+        Listener(
+            childChannel: RealtimeChildChannel(
+                responder: responder, http1: .init(idleTimeout: .seconds(60)), admit: admit, install: install,
+                refused: refused, drain: drainPolicy, handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
+            host: settings.host, port: port, backlog: backlog, group: group, logger: logger,
+            onRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
 
     /// The port the metrics stream is bound to, once it is listening (nil when there is none).

@@ -177,11 +177,11 @@ public enum SettingsLoader {
     }
 
     static func apply(
-        _ values: [String: Any], to settings: inout Settings, source: String, service: ServiceDefinition? = nil
+        _ values: [String: Any], to settings: inout Settings, source: String, service: ServiceDefinition
     ) throws(SettingsError) {
         let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
         for name in values.keys.sorted() {
-            if name.hasPrefix("metrics_stream."), let service, !service.servesMetricsStream {
+            if name.hasPrefix("metrics_stream."), service.metricsStream == nil {
                 throw SettingsError(description: "\(source): \(name): \(service.name) serves no metrics stream (session-buddy does)")
             }
             guard let key = known[name] else {

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import Synchronization
 
 /// A service's own flat-JSON WebSocket protocol on a port of its own, beside the envelope endpoint.
 ///
@@ -34,8 +33,9 @@ public struct MetricsStreamSpec: Sendable {
     }
 }
 
-/// One client of a stream. Safe to use from any thread: every call hops to the connection's event loop.
-public final class StreamClient: Sendable {
+/// One client of a stream, known to the handler by `id`. Safe to use from any thread: every call hops to the
+/// connection's event loop.
+public struct StreamClient: Sendable {
     private let connection: NIOLoopBound<WebSocketConnection>
     private let eventLoop: any EventLoop
     public let id: String
@@ -53,7 +53,7 @@ public final class StreamClient: Sendable {
     }
 
     public func close(code: UInt16, reason: String) {
-        onLoop { $0.close(CloseCode(code, reason, label: "stream_close_\(code)")) }
+        onLoop { $0.close(CloseCode(code, reason)) }
     }
 
     private func onLoop(_ body: @escaping @Sendable (WebSocketConnection) -> Void) {
@@ -66,23 +66,15 @@ public final class StreamClient: Sendable {
 /// Adapts the transport's connection callbacks to a `StreamHandler`.
 final class StreamDelegate: ConnectionDelegate {
     let handler: any StreamHandler
-    private let clients = Mutex<[ObjectIdentifier: StreamClient]>([:])
 
     init(handler: any StreamHandler) { self.handler = handler }
 
-    func connectionOpened(_ connection: WebSocketConnection) {
-        let client = StreamClient(connection)
-        clients.withLock { $0[ObjectIdentifier(connection)] = client }
-        handler.opened(client)
-    }
+    func connectionOpened(_ connection: WebSocketConnection) { handler.opened(StreamClient(connection)) }
 
     func connection(_ connection: WebSocketConnection, received message: ByteBuffer, isText: Bool) {
-        guard isText, let client = clients.withLock({ $0[ObjectIdentifier(connection)] }) else { return }
-        handler.received(try? JSONParser.parse(message), from: client)
+        guard isText else { return }
+        handler.received(try? JSONParser.parse(message), from: StreamClient(connection))
     }
 
-    func connectionClosed(_ connection: WebSocketConnection) {
-        guard let client = clients.withLock({ $0.removeValue(forKey: ObjectIdentifier(connection)) }) else { return }
-        handler.closed(client)
-    }
+    func connectionClosed(_ connection: WebSocketConnection) { handler.closed(StreamClient(connection)) }
 }
