@@ -24,6 +24,8 @@ public actor BackboneClient {
     private var loop: Task<Void, Never>?
     private var stopped = false
     private var nextID = 0
+    private var connection = 0  // counts connections, so the first-frame watchdog knows which one it watches
+    private var heard = 0  // the last connection a frame arrived on
 
     public init(_ configuration: ClientConfiguration) {
         self.configuration = configuration
@@ -107,8 +109,32 @@ public actor BackboneClient {
         finish("stopped")
     }
 
-    /// One connection, until it closes; returns the close code.
+    /// One connection, until it closes; returns the close code. A connection that stays silent after the upgrade
+    /// is cancelled after `firstFrameTimeout`: WSClient can miss a close that arrives during the upgrade, and then
+    /// its inbound stream never ends.
     private func connect(_ url: String) async throws -> UInt16? {
+        connection += 1
+        let this = connection
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask { .closed(try await self.session(url)) }
+            group.addTask {
+                try await Task.sleep(for: self.configuration.firstFrameTimeout)
+                guard await self.heard >= this else { throw ClientError.noFirstFrame }  // cancels the session
+                return .heard
+            }
+            while let outcome = try await group.next() {
+                if case .closed(let code) = outcome {
+                    group.cancelAll()
+                    return code
+                }
+            }
+            return nil
+        }
+    }
+
+    private enum Outcome: Sendable { case closed(UInt16?), heard }
+
+    private func session(_ url: String) async throws -> UInt16? {
         var headers = HTTPFields()
         if let token = configuration.token { headers[.authorization] = "Bearer \(token)" }
         if let apiKey = configuration.apiKey, let name = HTTPField.Name("X-API-Key") { headers[name] = apiKey }
@@ -184,6 +210,7 @@ public actor BackboneClient {
     }
 
     private func received(_ text: String) {
+        heard = connection
         guard case .object(let message) = try? JSONParser.parse(text) else { return }
         if let id = message["correlation_id"]?.stringValue, pending[id] != nil {
             if message["type"] == "error" {

@@ -34,6 +34,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(code): \(message)" }
 
     static let notConnected = ClientError(code: "NOT_CONNECTED", message: "not connected; the client reconnects by itself")
+    static let noFirstFrame = ClientError(code: "NO_FIRST_FRAME", message: "the server sent nothing after the upgrade")
     static let timeout = ClientError(code: "TIMEOUT", message: "no reply in time")
     static let connectionLost = ClientError(code: "CONNECTION_LOST", message: "the connection closed before the reply")
     static let stopped = ClientError(code: "STOPPED", message: "the client was stopped")
@@ -47,6 +48,10 @@ public struct ClientConfiguration: Sendable {
     public var token: String?
     public var apiKey: String?
     public var requestTimeout: Duration = .seconds(10)
+    /// The server's first frame (the welcome, or why it refuses) must arrive this soon after the upgrade, or the
+    /// connection counts as lost and the client tries again. Longer than the server's auth timeout (5 s), so a
+    /// refusal always arrives first; it guards against WSClient losing a close sent right after the upgrade.
+    public var firstFrameTimeout: Duration = .seconds(10)
     /// Backoff: attempt n waits a random time in [0, min(maxDelay, initialDelay * 2^n)] ("full jitter").
     public var initialDelay: Double = 0.2
     public var maxDelay: Double = 10
