@@ -63,6 +63,10 @@ extension Mahavishnu {
         }
 
         static let events: [EventSpec] = [
+            .unnamed(
+                in: crossRepo,
+                [.init("event_type", .string), .init("channel", .string), .init("payload", .object)],
+                "A cross-repo search result (`event_type: cross_repo_search_result`), sent with `event: null`"),
             EventSpec("settle.transition", in: settle, settleFields, "A settle run changed state"),
             EventSpec("settle.transition", in: run, settleFields, "A settle run of this worker changed state"),
         ] + teamEvents + [

@@ -115,6 +115,45 @@ struct PublishTests {
         }
     }
 
+    @Test("events without a name: accepted where the channel declares one, delivered with event null, refused elsewhere")
+    func unnamedEvents() async throws {
+        try await TestServer.with { server in
+            let subscriber = try await subscribedClient(server, "search:h1")
+            let publisher = try await server.client()
+            let ack = try await publisher.request([
+                "type": "request", "event": "publish", "id": "u1",
+                "data": ["room": "search:h1", "event": .null, "data": ["payload": ["hits": 2]]],
+            ])
+            #expect(ack["type"] == "ack")
+            #expect(ack["data"]?["event"] == .null)
+            #expect(ack["data"]?["subscribers"] == 1)
+            let event = try await subscriber.next()
+            #expect(event["type"] == "event")
+            #expect(event["event"] == .null)
+            #expect(event["room"] == "search:h1")
+            #expect(event["data"] == ["payload": ["hits": 2]], "delivered as sent: no timestamp added")
+
+            let http = try await HTTP.post(server.httpURL + "/api/events", json: #"{"room":"search:h1","data":{"payload":{}}}"#)
+            #expect(http.status == 200)
+            #expect(http.body["event"] == .null)
+            #expect(try await subscriber.next()["event"] == .null)
+
+            for (room, data): (String, JSONObject) in [("feed", ["text": "x"]), ("global", [:]), ("search:h1", ["payload": 1])] {
+                let refused = try await publisher.request([
+                    "type": "request", "event": "publish", "id": "u2", "data": ["room": .string(room), "event": .null, "data": .object(data)],
+                ])
+                #expect(refused["error_code"] == "VALIDATION_ERROR", "\(room)")
+            }
+            let wrongType = try await publisher.request([
+                "type": "request", "event": "publish", "id": "u3", "data": ["room": "search:h1", "event": 5, "data": [:]],
+            ])
+            #expect(wrongType["error_message"] == "'event' must be a string or null, got integer")
+            #expect(await subscriber.receivesNothing())
+            await subscriber.close()
+            await publisher.close()
+        }
+    }
+
     @Test("the publisher's own subscription receives its event before the ack")
     func publisherSubscribed() async throws {
         try await TestServer.with { server in

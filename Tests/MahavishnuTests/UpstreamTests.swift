@@ -110,6 +110,9 @@ struct MahavishnuUpstreamTests {
         .init(
             "mahavishnu-0.36.0/mahavishnu/core/health_integration.py:509-524", "global", "adapter.health_changed",
             #"{"adapter":"prefect","is_healthy":false,"status":"unhealthy","consecutive_failures":3,"timestamp":"2026-01-01T12:00:00.123456+00:00","details":{"status":"unhealthy","error":"timeout"}}"#),
+        .init(
+            "mahavishnu-0.36.0/mahavishnu/mcp/tools/search_tools.py:432-445", "cross-repo:3f2a9c", nil,
+            #"{"event_type":"cross_repo_search_result","channel":"cross-repo:3f2a9c","payload":{"query":"auth","scope":"all","query_hash":"3f2a9c","sources":{},"combined":[],"total_combined":0,"repos_seen":[],"spans_3_components":false,"mode":"hybrid","channel":"cross-repo:3f2a9c"}}"#),
     ]
 
     @Test("every broadcast the upstream release sends is accepted and delivered")

@@ -63,9 +63,11 @@ extension ServiceDefinition {
             ChannelSpec("item:{item_id}", permission: "item:read", "one item"),
             ChannelSpec("feed", "a literal room"),
             ChannelSpec("global", "announcements"),
+            ChannelSpec("search:{query_hash}", "results sent without an event name"),
         ],
         events: [
             EventSpec("item.changed", in: "item:{item_id}", [.init("item_id", .string), .init("value", .integer)], "changed"),
             EventSpec("feed.entry", in: "feed", [.init("text", .string)], "an entry"),
+            .unnamed(in: "search:{query_hash}", [.init("payload", .object)], "a result"),
         ])
 }

@@ -11,7 +11,7 @@ extension ServiceDefinition {
                  "summary": .string(channel.summary)]
             }),
             "events": .array(catalog.events.map { event in
-                ["name": .string(event.name), "channel": .string(event.channel.template),
+                ["name": event.wireName, "channel": .string(event.channel.template),
                  "fields": .array(event.fields.map(Self.fieldJSON)), "summary": .string(event.summary)]
             }),
             "requests": .array(requests.map { request in
@@ -55,7 +55,7 @@ extension ServiceDefinition {
             guard !events.isEmpty else { continue }
             lines += ["", "### `\(channel.pattern)`", "", "| event | fields | what |", "|---|---|---|"]
             for event in events {
-                lines.append("| `\(event.name)` | \(Self.fieldList(event.fields)) | \(event.summary) |")
+                lines.append("| \(event.isUnnamed ? "`null` (no name)" : "`\(event.name)`") | \(Self.fieldList(event.fields)) | \(event.summary) |")
             }
         }
         lines += ["", "## Requests", ""]

@@ -45,7 +45,10 @@ public struct ChannelSpec: Sendable {
 }
 
 /// One event of a service's vocabulary: its name, the room family it is published to, its payload fields.
+/// `EventSpec.unnamed` declares what a room carries in events without a name (`"event": null`), which
+/// upstream sends to some rooms.
 public struct EventSpec: Sendable {
+    /// `""` for the unnamed event of a channel (see `unnamed`); never empty otherwise.
     public let name: String
     public let channel: ChannelPattern
     public let fields: [FieldSpec]
@@ -57,6 +60,15 @@ public struct EventSpec: Sendable {
         self.fields = fields
         self.summary = summary
     }
+
+    /// Events published to `channel` with no name (`event: null`), delivered with `"event":null` as upstream does.
+    public static func unnamed(in channel: ChannelPattern, _ fields: [FieldSpec], _ summary: String) -> EventSpec {
+        EventSpec("", in: channel, fields, summary)
+    }
+
+    public var isUnnamed: Bool { name.isEmpty }
+    /// The `event` value on the wire: the name, or null.
+    public var wireName: JSONValue { isUnnamed ? .null : .string(name) }
 }
 
 /// The events and channels a service declares, and the validation every publish goes through.
@@ -81,19 +93,22 @@ public struct EventCatalog: Sendable {
     /// Checks a publish against the catalogue: a known room, an event catalogued for that room (any event
     /// in `global`), required fields present with the right JSON types, and the room's parameter equal to the
     /// payload field of the same name (so `workflow:wf1` cannot carry `workflow_id: wf2`).
-    public func validate(event: String, room: String, data: JSONObject) throws(ProtocolError) {
+    /// `event` nil is an unnamed event, accepted only where the room's channel declares `EventSpec.unnamed`.
+    public func validate(event: String?, room: String, data: JSONObject) throws(ProtocolError) {
         try RoomName.validate(room)
-        guard !event.isEmpty else { throw .validation("Event name must not be empty") }
+        if event?.isEmpty == true { throw .validation("Event name must not be empty") }
         guard let channel = channel(for: room) else {
             throw ProtocolError(.invalidChannel, "Unknown channel '\(room)'; this service has: \(channelList)")
         }
-        let candidates = eventsByName[event] ?? []
+        let candidates = eventsByName[event ?? ""] ?? []
         guard let spec = candidates.first(where: { $0.channel == channel.pattern }) else {
+            guard let event else { throw .validation("Events in '\(room)' need a name (data.event)") }
             if room == Self.globalRoom { return }  // global accepts any announcement
             if candidates.isEmpty { throw .validation("Unknown event '\(event)'") }
             let rooms = candidates.map(\.channel.template).joined(separator: ", ")
             throw .validation("Event '\(event)' belongs in \(rooms), not '\(room)'")
         }
+        let event = event ?? "null"  // for messages: an unnamed event is called by its wire value
         for field in spec.fields {
             guard let value = data[field.name] else {
                 if field.required { throw .validation("Event '\(event)' requires field '\(field.name)' (\(field.type.rawValue))") }

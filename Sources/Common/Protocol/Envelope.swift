@@ -41,7 +41,7 @@ public struct Envelope: Sendable, Equatable {
 // MARK: - Factories
 
 extension Envelope {
-    public static func event(_ name: String, data: JSONObject, room: String?) -> Envelope {
+    public static func event(_ name: String?, data: JSONObject, room: String?) -> Envelope {
         Envelope(type: .event, event: name, data: data, room: room)
     }
 

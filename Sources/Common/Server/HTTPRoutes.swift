@@ -205,7 +205,7 @@ extension RealtimeServer {
         case .array(let array): (items, isBatch) = (array, true)
         default: (items, isBatch) = ([document], false)
         }
-        var events: [(event: String, room: String, data: JSONObject)] = []
+        var events: [(event: String?, room: String, data: JSONObject)] = []
         for (index, item) in items.enumerated() {
             do {
                 let event = try Self.parseEvent(item)
@@ -220,7 +220,7 @@ extension RealtimeServer {
         for event in events {
             do {
                 let receipt = try await publish(event: event.event, room: event.room, data: event.data)
-                results.append(["event": .string(receipt.event), "room": .string(receipt.room),
+                results.append(["event": receipt.event.map(JSONValue.string) ?? .null, "room": .string(receipt.room),
                                 "subscribers": JSONValue(receipt.subscribers)])
             } catch {
                 let status: HTTPResponse.Status = error.code == .brokerUnavailable ? .serviceUnavailable : .internalServerError
@@ -233,12 +233,22 @@ extension RealtimeServer {
         return Self.json(["status": "published", "count": JSONValue(results.count), "results": .array(results.map { .object($0) })])
     }
 
-    static func parseEvent(_ item: JSONValue) throws(ProtocolError) -> (event: String, room: String, data: JSONObject) {
+    /// A publish's event name: a string, or null/absent for an unnamed event (which the catalogue accepts only
+    /// in rooms that declare one).
+    static func eventName(_ value: JSONValue?) throws(ProtocolError) -> String? {
+        switch value {
+        case nil, .null?: nil
+        case .string(let name)?: name
+        case let other?: throw .validation("'event' must be a string or null, got \(other.typeName)")
+        }
+    }
+
+    static func parseEvent(_ item: JSONValue) throws(ProtocolError) -> (event: String?, room: String, data: JSONObject) {
         guard case .object(let object) = item else {
             throw ProtocolError(.decodeError, "each event must be an object {room, event, data}")
         }
         guard let room = object["room"]?.stringValue else { throw .validation("'room' (string) is required") }
-        guard let event = object["event"]?.stringValue else { throw .validation("'event' (string) is required") }
+        let event = try eventName(object["event"])
         switch object["data"] {
         case nil, .null?: return (event, room, [:])
         case .object(let data)?: return (event, room, data)

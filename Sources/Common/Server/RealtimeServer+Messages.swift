@@ -164,9 +164,10 @@ extension RealtimeServer {
         guard connection.auth.identity.mayPublish(service: name) else {
             throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
         }
-        guard let room = request.data["room"]?.stringValue, let event = request.data["event"]?.stringValue else {
+        guard let room = request.data["room"]?.stringValue else {
             throw .validation("publish requires data.room and data.event (strings) and data.data (object)")
         }
+        let event = try Self.eventName(request.data["event"])
         let payload: JSONObject
         switch request.data["data"] {
         case nil, .null?: payload = [:]
@@ -181,7 +182,7 @@ extension RealtimeServer {
                 send(to: sender.value, 
                     Envelope(
                         correlationID: request.replyCorrelationID, type: .ack, event: "publish",
-                        data: ["status": "published", "room": .string(room), "event": .string(event),
+                        data: ["status": "published", "room": .string(room), "event": event.map(JSONValue.string) ?? .null,
                                "subscribers": JSONValue(count)]))
             case .failure(let error):
                 let failure = error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")

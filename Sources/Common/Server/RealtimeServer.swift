@@ -10,7 +10,7 @@ import Synchronization
 
 /// Proof that an event went out: how many local subscribers it was handed to.
 public struct PublishReceipt: Sendable, Equatable {
-    public let event: String
+    public let event: String?  // nil: an unnamed event
     public let room: String
     public let subscribers: Int
 }
@@ -92,7 +92,8 @@ public final class RealtimeServer: Sendable {
 
     /// Validates an event against the catalogue, stamps `timestamp` into its payload if absent, encodes it
     /// once, and hands the same frame to every subscriber of `room`.
-    public func publish(event: String, room: String, data: JSONObject) async throws(ProtocolError) -> PublishReceipt {
+    /// `event` nil publishes an unnamed event (`"event":null`), where the room's channel declares one.
+    public func publish(event: String?, room: String, data: JSONObject) async throws(ProtocolError) -> PublishReceipt {
         let delivered = try publish(event: event, room: room, data: data, resultOn: group.any())
         do {
             return PublishReceipt(event: event, room: room, subscribers: try await delivered.get())
@@ -102,15 +103,16 @@ public final class RealtimeServer: Sendable {
     }
 
     /// The future holds how many subscribers of this instance the event was handed to.
-    func publish(event: String, room: String, data: JSONObject, resultOn loop: any EventLoop) throws(ProtocolError)
+    func publish(event: String?, room: String, data: JSONObject, resultOn loop: any EventLoop) throws(ProtocolError)
         -> EventLoopFuture<Int>
     {
         try definition.catalog.validate(event: event, room: room, data: data)
         var payload = data
-        if payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
+        // Upstream's helpers stamp named events; its unnamed messages go out as built.
+        if event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
         let envelope = Envelope.event(event, data: payload, room: room)
         guard let broker else {
-            observe(PublishedEvent(event: event, room: room, data: payload))
+            if let event { observe(PublishedEvent(event: event, room: room, data: payload)) }
             var open = ServerFrame.begin()
             envelope.encodeOpen(into: &open)
             return measured(room) { hub.broadcast(open: open, to: room, resultOn: loop) }
