@@ -22,22 +22,24 @@ enum Akosha {
     enum Events {
         static let patternDetected = EventSpec(
             "pattern.detected", in: patterns,
-            [.init("pattern_id", .string), .init("pattern_type", .string), .init("description", .string),
+            // Aliases: the integration report's `type`, which producers written from it send.
+            [.init("pattern_id", .string), .init("pattern_type", .string, aliases: ["type"]), .init("description", .string),
              .init("confidence", .number)],
             "A pattern was detected; extra metadata keys follow the required ones")
         static let anomalyDetected = EventSpec(
             "anomaly.detected", in: anomalies,
-            [.init("anomaly_id", .string), .init("anomaly_type", .string), .init("severity", .string),
+            [.init("anomaly_id", .string), .init("anomaly_type", .string, aliases: ["type"]), .init("severity", .string),
              .init("description", .string), .init("metrics", .object)],
             "An anomaly was detected")
         static let insightGenerated = EventSpec(
             "insight.generated", in: insights,
-            [.init("insight_id", .string), .init("insight_type", .string), .init("title", .string),
+            [.init("insight_id", .string), .init("insight_type", .string, aliases: ["type"]), .init("title", .string),
              .init("description", .string), .init("data", .object)],
             "An insight was generated")
         static let aggregationCompleted = EventSpec(
             "aggregation.completed", in: metrics,
-            [.init("aggregation_id", .string), .init("aggregation_type", .string), .init("record_count", .integer),
+            [.init("aggregation_id", .string), .init("aggregation_type", .string, aliases: ["type"]),
+             .init("record_count", .integer),
              .init("summary", .object)],
             "An aggregation run finished")
 

@@ -17,20 +17,22 @@ enum Crackerjack {
         ChannelSpec(global, "System-wide announcements"),
     ]
 
+    // Aliases: the names of the integration report, which producers written from it send.
     static let coverageFields: [FieldSpec] = [
-        .init("project", .string), .init("line_coverage", .number), .init("branch_coverage", .number),
-        .init("path_coverage", .number),
+        .init("project", .string), .init("line_coverage", .number, aliases: ["line"]),
+        .init("branch_coverage", .number, aliases: ["branch"]), .init("path_coverage", .number, aliases: ["path"]),
     ]
 
     enum Events {
         static let testStarted = EventSpec(
             "test.started", in: test,
-            [.init("run_id", .string), .init("test_suite", .string), .init("total_tests", .integer)],
+            [.init("run_id", .string), .init("test_suite", .string, aliases: ["suite"]),
+             .init("total_tests", .integer, aliases: ["total"])],
             "A test run began")
         static let testCompleted = EventSpec(
             "test.completed", in: test,
-            [.init("run_id", .string), .init("tests_completed", .integer), .init("tests_failed", .integer),
-             .init("duration_seconds", .number)],
+            [.init("run_id", .string), .init("tests_completed", .integer, aliases: ["completed"]),
+             .init("tests_failed", .integer, aliases: ["failed"]), .init("duration_seconds", .number, aliases: ["duration"])],
             "A test run finished")
         static let testFailed = EventSpec(
             "test.failed", in: test,
@@ -39,7 +41,7 @@ enum Crackerjack {
             "One test of the run failed")
         static let qualityGateChecked = EventSpec(
             "quality_gate.checked", in: quality,
-            [.init("project", .string), .init("gate_name", .string), .init("status", .string),
+            [.init("project", .string), .init("gate_name", .string, aliases: ["name"]), .init("status", .string),
              .init("score", .number), .init("threshold", .number)],
             "A quality gate was evaluated")
         static let coverageUpdated = EventSpec(

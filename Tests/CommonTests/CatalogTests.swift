@@ -24,6 +24,18 @@ struct CatalogTests {
         try catalog.validate(event: "feed.entry", room: "feed", data: ["text": "x", "extra": true])
     }
 
+    @Test("an alias satisfies its field and is delivered under both names; the field's own name wins")
+    func aliases() throws {
+        let catalog = EventCatalog(
+            channels: [ChannelSpec("cov", "coverage")],
+            events: [EventSpec("cov.updated", in: "cov", [.init("line_coverage", .number, aliases: ["line"])], "")])
+        #expect(try catalog.validate(event: "cov.updated", room: "cov", data: ["line": 80]) == ["line": 80, "line_coverage": 80])
+        #expect(try catalog.validate(event: "cov.updated", room: "cov", data: ["line_coverage": 1, "line": 2]) == ["line_coverage": 1, "line": 2])
+        #expect(throws: ProtocolError.validation("Event 'cov.updated' requires field 'line_coverage' (number)")) {
+            try catalog.validate(event: "cov.updated", room: "cov", data: ["lines": 80])
+        }
+    }
+
     @Test("global accepts any event, other rooms only their catalogue")
     func global() throws {
         try catalog.validate(event: "bench.tick", room: "global", data: ["n": 1])

@@ -28,6 +28,41 @@ struct CrackerjackStatusTests {
         }
     }
 
+    @Test("the integration report's field names (completed, failed, line, branch, ...) are accepted over HTTP and counted")
+    func aliasedFields() async throws {
+        try await TestServer.with(Crackerjack.definition()) { server in
+            let subscriber = try await server.client()
+            _ = try await subscriber.request(["type": "subscribe", "data": ["channel": "test:r9"]])
+            let client = try await server.client()
+            for body in [
+                #"{"room":"test:r9","event":"test.started","data":{"run_id":"r9","suite":"unit","total":4}}"#,
+                #"{"room":"test:r9","event":"test.completed","data":{"run_id":"r9","completed":4,"failed":0,"duration":1.5}}"#,
+                #"{"room":"quality:p9","event":"coverage.updated","data":{"project":"p9","line":81.5,"branch":70,"path":60}}"#,
+            ] {
+                let response = try await HTTP.post(server.httpURL + "/api/events", json: body)
+                #expect(response.status == 200, "\(body): \(response.body)")
+            }
+            let started = try await subscriber.next()["data"]
+            #expect(started?["suite"] == "unit", "delivered as sent")
+            #expect(started?["test_suite"] == "unit", "and under the catalogue's name")
+            let completed = try await subscriber.next()["data"]
+            #expect(completed?["tests_completed"] == 4 && completed?["completed"] == 4)
+            let status = try await client.ask("get_test_status", ["run_id": "r9"])
+            #expect(status["status"] == "passed")
+            #expect(status["total_tests"] == 4)
+            #expect(status["tests_completed"] == 4)
+            #expect(status["duration_seconds"] == 1.5)
+            #expect(try await client.ask("get_quality_gate", ["project": "p9"])["coverage"] == 81.5)
+
+            let mistyped = try await HTTP.post(
+                server.httpURL + "/api/events", json: #"{"room":"quality:p9","event":"coverage.updated","data":{"project":"p9","line":"x","branch":1,"path":1}}"#)
+            #expect(mistyped.status == 422)
+            #expect(mistyped.body["error_message"] == "Field 'line_coverage' of 'coverage.updated' must be number, got string")
+            await subscriber.close()
+            await client.close()
+        }
+    }
+
     @Test("get_quality_gate keeps the latest result per gate and the coverage")
     func qualityGate() async throws {
         try await TestServer.with(Crackerjack.definition()) { server in

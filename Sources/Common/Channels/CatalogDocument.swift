@@ -22,7 +22,9 @@ extension ServiceDefinition {
     }
 
     private static func fieldJSON(_ field: FieldSpec) -> JSONValue {
-        ["name": .string(field.name), "type": .string(field.type.rawValue), "required": .bool(field.required)]
+        var json: JSONObject = ["name": .string(field.name), "type": .string(field.type.rawValue), "required": .bool(field.required)]
+        if !field.aliases.isEmpty { json["aliases"] = .array(field.aliases.map(JSONValue.string)) }
+        return .object(json)
     }
 
     public var catalogMarkdown: String {
@@ -50,6 +52,12 @@ extension ServiceDefinition {
             "Every payload also carries `timestamp` (added by the server when absent). Extra fields are kept and",
             "delivered. `global` also accepts any event name not listed here, with any object payload.",
         ]
+        if catalog.events.contains(where: { $0.fields.contains { !$0.aliases.isEmpty } }) {
+            lines += [
+                "A field marked \"also `x`\" may be sent as `x` instead (the integration report's names); it is then",
+                "delivered under both names, and the catalogue's name wins when both are sent.",
+            ]
+        }
         for channel in catalog.channels {
             let events = catalog.events.filter { $0.channel == channel.pattern }
             guard !events.isEmpty else { continue }
@@ -72,7 +80,10 @@ extension ServiceDefinition {
 
     private static func fieldList(_ fields: [FieldSpec]) -> String {
         guard !fields.isEmpty else { return "none" }
-        return fields.map { "`\($0.name)` \($0.type.rawValue)\($0.required ? "" : " (optional)")" }
-            .joined(separator: ", ")
+        return fields.map { field in
+            let aliases = field.aliases.isEmpty ? "" : " (also `" + field.aliases.joined(separator: "`, `") + "`)"
+            return "`\(field.name)` \(field.type.rawValue)\(field.required ? "" : " (optional)")\(aliases)"
+        }
+        .joined(separator: ", ")
     }
 }

@@ -18,11 +18,15 @@ public struct FieldSpec: Sendable {
     public let name: String
     public let type: FieldType
     public let required: Bool
+    /// Other names producers use for this field (e.g. the integration report's `line` for `line_coverage`).
+    /// A payload carrying only an alias is accepted and delivered with the field under both names.
+    public let aliases: [String]
 
-    public init(_ name: String, _ type: FieldType, required: Bool = true) {
+    public init(_ name: String, _ type: FieldType, required: Bool = true, aliases: [String] = []) {
         self.name = name
         self.type = type
         self.required = required
+        self.aliases = aliases
     }
 }
 
@@ -94,7 +98,9 @@ public struct EventCatalog: Sendable {
     /// in `global`), required fields present with the right JSON types, and the room's parameter equal to the
     /// payload field of the same name (so `workflow:wf1` cannot carry `workflow_id: wf2`).
     /// `event` nil is an unnamed event, accepted only where the room's channel declares `EventSpec.unnamed`.
-    public func validate(event: String?, room: String, data: JSONObject) throws(ProtocolError) {
+    /// Returns the payload to deliver: `data`, plus each field sent only under an alias copied to its name.
+    @discardableResult
+    public func validate(event: String?, room: String, data: JSONObject) throws(ProtocolError) -> JSONObject {
         try RoomName.validate(room)
         if event?.isEmpty == true { throw .validation("Event name must not be empty") }
         guard let channel = channel(for: room) else {
@@ -103,13 +109,17 @@ public struct EventCatalog: Sendable {
         let candidates = eventsByName[event ?? ""] ?? []
         guard let spec = candidates.first(where: { $0.channel == channel.pattern }) else {
             guard let event else { throw .validation("Events in '\(room)' need a name (data.event)") }
-            if room == Self.globalRoom { return }  // global accepts any announcement
+            if room == Self.globalRoom { return data }  // global accepts any announcement
             if candidates.isEmpty { throw .validation("Unknown event '\(event)'") }
             let rooms = candidates.map(\.channel.template).joined(separator: ", ")
             throw .validation("Event '\(event)' belongs in \(rooms), not '\(room)'")
         }
         let event = event ?? "null"  // for messages: an unnamed event is called by its wire value
+        var data = data
         for field in spec.fields {
+            if data[field.name] == nil, let alias = field.aliases.first(where: { data[$0] != nil }) {
+                data[field.name] = data[alias]
+            }
             guard let value = data[field.name] else {
                 if field.required { throw .validation("Event '\(event)' requires field '\(field.name)' (\(field.type.rawValue))") }
                 continue
@@ -123,6 +133,7 @@ public struct EventCatalog: Sendable {
         {
             throw .validation("Field '\(parameter)' must match the room '\(room)'")
         }
+        return data
     }
 
     /// Checks that a client may subscribe to `room` at all (auth aside).

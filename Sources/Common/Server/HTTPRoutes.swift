@@ -208,8 +208,8 @@ extension RealtimeServer {
         var events: [(event: String?, room: String, data: JSONObject)] = []
         for (index, item) in items.enumerated() {
             do {
-                let event = try Self.parseEvent(item)
-                try definition.catalog.validate(event: event.event, room: event.room, data: event.data)
+                var event = try Self.parseEvent(item)
+                event.data = try definition.catalog.validate(event: event.event, room: event.room, data: event.data)
                 events.append(event)
             } catch {
                 let status: HTTPResponse.Status = error.code == .decodeError ? .badRequest : .unprocessableContent

@@ -106,8 +106,7 @@ public final class RealtimeServer: Sendable {
     func publish(event: String?, room: String, data: JSONObject, resultOn loop: any EventLoop) throws(ProtocolError)
         -> EventLoopFuture<Int>
     {
-        try definition.catalog.validate(event: event, room: room, data: data)
-        var payload = data
+        var payload = try definition.catalog.validate(event: event, room: room, data: data)
         // Upstream's helpers stamp named events; its unnamed messages go out as built.
         if event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
         let envelope = Envelope.event(event, data: payload, room: room)
