@@ -80,7 +80,7 @@ struct BackboneClientTests {
         try await server.stop()  // clients get 1001 and come back
         server = try await TestServer.start(configure: { $0.port = port })
         try await recorder.waitForConnected(times: 2)
-        try await TestClient.poll(.seconds(5), "resubscribed") {
+        try await TestClient.poll(.seconds(15), "resubscribed") {
             try await server.server.roomCounts()["feed"] == 1 ? true : nil
         }
         for n in 21...40 { _ = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(n)")]) }

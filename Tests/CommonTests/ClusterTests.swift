@@ -75,17 +75,17 @@ struct ClusterTests {
         func feedCount(_ server: TestServer) async throws -> JSONValue? {
             try await HTTP.get(server.httpURL + "/api/rooms").body["rooms"]?["feed"]?["subscribers"]
         }
-        try await TestClient.poll(.seconds(5), "presence of both instances") { () async throws -> Bool? in
+        try await TestClient.poll(.seconds(15), "presence of both instances") { () async throws -> Bool? in
             let onA = try await feedCount(a), onB = try await feedCount(b)
             return onA == 3 && onB == 3 ? true : nil
         }
-        try await TestClient.poll(.seconds(5), "both rooms in the cluster view") {
+        try await TestClient.poll(.seconds(15), "both rooms in the cluster view") {
             try await HTTP.get(a.httpURL + "/health").body["rooms"] == 2 ? true : nil
         }
         // An instance that stops leaves the cluster at once.
         for client in clients[2...] { await client.close() }
         try await b.stop()
-        try await TestClient.poll(.seconds(5), "b to leave") { try await feedCount(a) == 2 ? true : nil }
+        try await TestClient.poll(.seconds(15), "b to leave") { try await feedCount(a) == 2 ? true : nil }
         for client in clients[..<2] { await client.close() }
         try await a.stop()
     }
@@ -116,7 +116,7 @@ struct ClusterTests {
         _ = try await remote.next()
         _ = try await remote.request(["type": "subscribe", "data": ["channel": "global"]])
         let local = try await subscribed(survivor, "global")
-        try await TestClient.poll(.seconds(5), "both in presence") {
+        try await TestClient.poll(.seconds(15), "both in presence") {
             try await HTTP.get(survivor.httpURL + "/api/rooms").body["rooms"]?["global"]?["subscribers"] == 2 ? true : nil
         }
         kill(process.processIdentifier, SIGKILL)
@@ -138,7 +138,7 @@ struct ClusterTests {
         let subscriber = try await subscribed(b, "global")
         let publisher = try await a.client()
         redis.stop()
-        try await TestClient.poll(.seconds(5), "a to notice") {
+        try await TestClient.poll(.seconds(15), "a to notice") {
             try await HTTP.get(a.httpURL + "/ready").status == 503 ? true : nil
         }
         let health = try await HTTP.get(a.httpURL + "/health").body

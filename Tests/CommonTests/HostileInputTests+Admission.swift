@@ -176,7 +176,7 @@ extension HostileInputTests {
                 // Plain HTTP is not a WebSocket connection and is still served.
                 #expect(try await HTTP.get(server.httpURL + "/health").status == 200)
                 try await open.removeFirst().closeCleanly()
-                try await TestClient.poll(.seconds(5), "a freed slot") { server.server.activeConnections == 2 ? true : nil }
+                try await TestClient.poll(.seconds(15), "a freed slot") { server.server.activeConnections == 2 ? true : nil }
                 open.append(try await RawWebSocket.open(server))
                 for socket in open { try await socket.closeCleanly() }
                 try await server.expectRecovered()

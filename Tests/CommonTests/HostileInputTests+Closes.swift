@@ -57,7 +57,7 @@ extension HostileInputTests {
 
         /// Every drain so far ended with the client closing, none by the bounds.
         static func expectDrainsEndedByPeer(_ server: TestServer, _ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            try await TestClient.poll(.seconds(5), "\(count) drains to end") {
+            try await TestClient.poll(.seconds(15), "\(count) drains to end") {
                 server.metric("websocket_close_drains_total", ["outcome": "peer_closed"]) == Double(count) ? true : nil
             }
             #expect(server.metric("websocket_close_drains_total", ["outcome": "timeout"]) == 0, sourceLocation: sourceLocation)
@@ -182,7 +182,7 @@ extension HostileInputTests {
                 $0.closeDrainTimeout = 1
             }) { server in
                 let draining = Task { try await Self.keepsSendingAfterClose(server, RawWebSocket.frame(opcode: Op.pong), for: .seconds(3)) }
-                try await TestClient.poll(.seconds(5), "the first client to be closed") {
+                try await TestClient.poll(.seconds(15), "the first client to be closed") {
                     server.metric("websocket_connection_errors_total", ["error_type": "invalid_utf8"]) == 1 ? true : nil
                 }
                 let refused = try await RawWebSocket.connect(port: server.port)

@@ -160,7 +160,7 @@ extension HostileInputTests {
                 } else {
                     try await raw.channel.close(mode: .output).get()  // FIN only: a half-close
                 }
-                try await TestClient.poll(.seconds(3), "the server to notice the disconnect") {
+                try await TestClient.poll(.seconds(15), "the server to notice the disconnect") {
                     server.server.activeConnections == 0 ? true : nil
                 }
                 #expect(try await server.server.roomCounts().isEmpty)

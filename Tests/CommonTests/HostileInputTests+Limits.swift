@@ -226,7 +226,7 @@ extension HostileInputTests {
             }) { server in
                 let (slow, _, _) = try await Self.flood(server)
                 // It never reads its close frame, so the server gives up on the drain and drops it.
-                try await TestClient.poll(.seconds(5), "the slow consumer to be dropped") {
+                try await TestClient.poll(.seconds(15), "the slow consumer to be dropped") {
                     server.server.activeConnections == 0 ? true : nil
                 }
                 #expect(server.metric("websocket_close_drains_total", ["outcome": "timeout"]) == 1)

@@ -16,7 +16,7 @@ extension TestServer {
     /// The server is back to normal after a hostile client: the hostile connections are gone (only
     /// `remaining` are still open) and a fresh client can subscribe, publish and receive its own event.
     func expectRecovered(remaining: Int = 0, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try await TestClient.poll(.seconds(5), "open connections to drop to \(remaining)") {
+        try await TestClient.poll(.seconds(15), "open connections to drop to \(remaining)") {
             server.activeConnections == remaining ? true : nil
         }
         let client = try await client()

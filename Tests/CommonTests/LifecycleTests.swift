@@ -47,7 +47,7 @@ struct LifecycleTests {
             let a = try await server.client(), b = try await server.client()
             await #expect(throws: (any Error).self) { try await TestClient.connect(server.wsURL) }
             await a.close()
-            try await TestClient.poll(.seconds(5), "a free slot") { server.server.activeConnections < 2 ? true : nil }
+            try await TestClient.poll(.seconds(15), "a free slot") { server.server.activeConnections < 2 ? true : nil }
             let c = try await server.client()
             await b.close()
             await c.close()

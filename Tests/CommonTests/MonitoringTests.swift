@@ -105,7 +105,7 @@ struct MonitoringTests {
             let history = try await HTTP.get(server.httpURL + "/api/websocket/history").body
             #expect(history["samples"]?.arrayValue?.last?["connections"] == 3)
             for client in clients { await client.close() }
-            try await TestClient.poll(.seconds(5), "connections to close") { realtime.activeConnections == 0 ? true : nil }
+            try await TestClient.poll(.seconds(15), "connections to close") { realtime.activeConnections == 0 ? true : nil }
             sample()
             health = try await HTTP.get(server.httpURL + "/health").body
             #expect(health["status"] == "healthy")

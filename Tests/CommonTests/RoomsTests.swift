@@ -48,7 +48,7 @@ struct RoomsTests {
             #expect(listed.body["total_rooms"] == 4)
             #expect(listed.body["rooms"]?["feed"]?["subscribers"] == 1)
             await client.close()
-            try await TestClient.poll(.seconds(5), "rooms to empty") {
+            try await TestClient.poll(.seconds(15), "rooms to empty") {
                 try await server.server.roomCounts().isEmpty ? true : nil
             }
             #expect(server.server.activeConnections == 0)

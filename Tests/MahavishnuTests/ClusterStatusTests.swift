@@ -12,7 +12,7 @@ struct MahavishnuClusterStatusTests {
         let configure: (inout Settings) -> Void = { $0.broker = "redis"; $0.redisURL = redis.url }
         let a = try await TestServer.start(Mahavishnu.definition(), configure: configure)
         let b = try await TestServer.start(Mahavishnu.definition(), configure: configure)
-        try await TestClient.poll(.seconds(10), "both instances on Redis") { () async throws -> Bool? in
+        try await TestClient.poll(.seconds(30), "both instances on Redis") { () async throws -> Bool? in
             let readyA = try await HTTP.get(a.httpURL + "/ready").status, readyB = try await HTTP.get(b.httpURL + "/ready").status
             return readyA == 200 && readyB == 200 ? true : nil
         }
@@ -20,7 +20,7 @@ struct MahavishnuClusterStatusTests {
         try await broadcast.workflowStarted(workflowID: "wf9", adapter: "claude", prompt: "p")
         try await broadcast.workflowStageCompleted(workflowID: "wf9", stageName: "plan", result: [:])
         let client = try await b.client()
-        try await TestClient.poll(.seconds(5), "b to see the events") { () async throws -> Bool? in
+        try await TestClient.poll(.seconds(15), "b to see the events") { () async throws -> Bool? in
             try await client.ask("get_workflow_status", ["workflow_id": "wf9"])["stages_completed"] == 1 ? true : nil
         }
         await client.close()

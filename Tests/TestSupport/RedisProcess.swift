@@ -29,7 +29,7 @@ public final class RedisProcess: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        try await TestClient.poll(.seconds(5), "redis-server on \(port)") { try? await self.accepts() }
+        try await TestClient.poll(.seconds(15), "redis-server on \(port)") { try? await self.accepts() }
     }
 
     /// Stops the server at once (SIGKILL: clients see the connection drop, as in a crash).
