@@ -1,38 +1,54 @@
 import Foundation
 import MCP
 
-/// `<service> mcp`: an MCP server on stdio (the MCP swift-sdk) whose tools talk to the running service.
-/// stdout carries JSON-RPC, so nothing else may be printed there.
+/// `<service> mcp`: an MCP server on stdio (the MCP swift-sdk) whose tools talk to the running service;
+/// `<service> mcp tools` lists the tools and `<service> mcp call TOOL [JSON]` prints one result, the one-line
+/// operator check. stdout carries JSON-RPC (or the result), so nothing else may be printed there.
 enum MCPCommand {
-    static func run(definition: ServiceDefinition, settings: Settings, apiKey: String?) async throws {
+    /// Returns the process exit status.
+    static func run(_ arguments: [String], definition: ServiceDefinition, settings: Settings) async throws -> Int32 {
+        let tools = localTools(definition: definition, settings: settings)
+        switch arguments.first {
+        case nil:
+            let server = await MCPToolServer.make(service: definition.name, tools: tools)
+            try await server.start(transport: StdioTransport())
+            await server.waitUntilCompleted()
+            return 0
+        case "tools":
+            let list: [JSONValue] = WebSocketTools.specs.map { spec in
+                ["name": .string(spec.name), "description": .string(spec.description),
+                 "parameters": .array(spec.parameters.map { .string($0.name) })]
+            }
+            print(JSONWriter.string(["tools": .array(list)] as JSONObject))
+            return 0
+        case "call":
+            guard arguments.count >= 2, arguments.count <= 3 else { throw UsageError("usage: mcp call TOOL [JSON-ARGUMENTS]") }
+            var parameters: JSONObject = [:]
+            if arguments.count == 3 {
+                guard case .object(let object)? = try? JSONParser.parse(arguments[2]) else {
+                    throw UsageError("the arguments must be a JSON object, e.g. '{\"room\":\"global\"}'")
+                }
+                parameters = object
+            }
+            let (result, isError) = await tools.call(arguments[1], parameters)
+            print(JSONWriter.string(result))
+            return isError ? 1 : 0
+        case let other?:
+            throw UsageError("unknown mcp command '\(other)': use mcp, mcp tools or mcp call TOOL [JSON]")
+        }
+    }
+
+    struct UsageError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The tools of the service running with these settings, reached over its HTTP port.
+    private static func localTools(definition: ServiceDefinition, settings: Settings) -> WebSocketTools {
         let host = settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host
         let scheme = settings.tls.enabled ? "https" : "http"
-        let tools = WebSocketTools(
-            service: definition.name, host: host, port: settings.port,
-            client: ServiceClient(baseURL: "\(scheme)://\(host):\(settings.port)", apiKey: apiKey ?? settings.auth.apiKeys.first))
-        let server = Server(
-            name: "\(definition.name)-websocket", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
-        await server.withMethodHandler(ListTools.self) { _ in
-            .init(tools: WebSocketTools.specs.map { spec in
-                var properties: [String: MCP.Value] = [:]
-                for parameter in spec.parameters {
-                    properties[parameter.name] = ["type": .string(parameter.type), "description": .string(parameter.description)]
-                }
-                return Tool(
-                    name: spec.name, description: spec.description,
-                    inputSchema: ["type": "object", "properties": .object(properties),
-                                  "required": .array(spec.parameters.filter(\.required).map { .string($0.name) })])
-            })
-        }
-        await server.withMethodHandler(CallTool.self) { parameters in
-            let arguments = JSONObject((parameters.arguments ?? [:]).map { ($0.key, JSONValue($0.value)) })
-            let (result, isError) = await tools.call(parameters.name, arguments)
-            return CallTool.Result(
-                content: [.text(text: JSONWriter.string(result), annotations: nil, _meta: nil)],
-                structuredContent: Optional.some(MCP.Value(.object(result))), isError: isError)
-        }
-        try await server.start(transport: StdioTransport())
-        await server.waitUntilCompleted()
+        let client = ServiceClient(baseURL: "\(scheme)://\(host):\(settings.port)", apiKey: settings.auth.apiKeys.first)
+        return WebSocketTools(service: definition.name, host: host, port: settings.port, backend: client)
     }
 }
 

@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 
 /// HTTP access to a running service, for the MCP tools (`<service> mcp` runs beside the service, not in it).
-struct ServiceClient: Sendable {
+struct ServiceClient: ToolBackend {
     let baseURL: String
     let apiKey: String?
 
@@ -14,6 +14,20 @@ struct ServiceClient: Sendable {
 
     func get(_ path: String) async throws -> JSONObject {
         try await send(URLRequest(url: try url(path)))
+    }
+
+    func health() async throws -> JSONObject { try await get("/health") }
+    func snapshot() async throws -> JSONObject { try await get("/api/websocket/snapshot") }
+    func roomList() async throws -> JSONObject { try await get("/api/rooms") }
+    func totals() async throws -> JSONObject { try await get("/api/websocket/metrics") }
+
+    func publish(room: String, event: String, data: JSONObject) async throws -> Int {
+        let (status, body) = try await post("/api/events", ["room": .string(room), "event": .string(event), "data": .object(data)])
+        guard status == 200 else {
+            let code = body["error_code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) ?? .internalError
+            throw ProtocolError(code, body["error_message"]?.stringValue ?? "HTTP \(status)")
+        }
+        return Int(body["subscribers"]?.intValue ?? 0)
     }
 
     func post(_ path: String, _ body: JSONObject) async throws -> (status: Int, body: JSONObject) {

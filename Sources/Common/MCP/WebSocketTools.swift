@@ -1,10 +1,11 @@
 /// The five `websocket_*` MCP tools of the reference (mahavishnu's `websocket_tools.py`), with its result
-/// shapes, answered from a running service's HTTP endpoints: real numbers, no placeholders.
+/// shapes, answered from the service's live state (in-process or over its HTTP endpoints): real numbers,
+/// no placeholders.
 struct WebSocketTools: Sendable {
     let service: String
     let host: String
     let port: Int
-    let client: ServiceClient
+    let backend: any ToolBackend
 
     struct Spec {
         let name: String
@@ -33,7 +34,7 @@ struct WebSocketTools: Sendable {
             case "websocket_health_check": return (try await healthCheck(), false)
             case "websocket_get_status": return (try await status(), false)
             case "websocket_list_rooms": return (try await listRooms(), false)
-            case "websocket_get_metrics": return (try await client.get("/api/websocket/metrics"), false)
+            case "websocket_get_metrics": return (try await backend.totals(), false)
             case "websocket_broadcast_test_event": return await broadcastTestEvent(arguments)
             default: return (["status": "error", "error": .string("Unknown tool: \(name)")], true)
             }
@@ -45,7 +46,7 @@ struct WebSocketTools: Sendable {
     }
 
     private func healthCheck() async throws -> JSONObject {
-        let health = try await client.get("/health")
+        let health = try await backend.health()
         var result: JSONObject = ["status": health["status"] ?? "unknown"]
         for key in ["host", "port", "connections", "rooms", "max_connections", "message_rate_limit", "uptime_seconds", "alerts"] {
             result[key] = health[key] ?? .null
@@ -54,7 +55,7 @@ struct WebSocketTools: Sendable {
     }
 
     private func status() async throws -> JSONObject {
-        let snapshot = try await client.get("/api/websocket/snapshot")
+        let snapshot = try await backend.snapshot()
         return [
             "server": ["status": "running", "host": .string(host), "port": JSONValue(port)],
             "connections": snapshot["connections"] ?? [],
@@ -65,7 +66,7 @@ struct WebSocketTools: Sendable {
     }
 
     private func listRooms() async throws -> JSONObject {
-        let rooms = try await client.get("/api/rooms")
+        let rooms = try await backend.roomList()
         return ["rooms": rooms["rooms"] ?? [:], "total_rooms": rooms["total_rooms"] ?? 0]
     }
 
@@ -80,10 +81,11 @@ struct WebSocketTools: Sendable {
         }
         guard !event.isEmpty, !room.isEmpty else { return failed("event_type and room are required") }
         do {
-            let (status, body) = try await client.post("/api/events", ["room": .string(room), "event": .string(event), "data": .object(data)])
-            guard status == 200 else { return failed(body["error_message"]?.stringValue ?? "HTTP \(status)") }
+            let subscribers = try await backend.publish(room: room, event: event, data: data)
             return (["status": "broadcasted", "event_type": .string(event), "room": .string(room),
-                     "subscribers": body["subscribers"] ?? 0, "message": "Test event broadcast successfully"], false)
+                     "subscribers": JSONValue(subscribers), "message": "Test event broadcast successfully"], false)
+        } catch let refusal as ProtocolError {
+            return failed(refusal.message)
         } catch {
             return failed("\(service) is not reachable: \(error)")
         }

@@ -18,6 +18,7 @@ extension RealtimeServer {
                        "samples": .array(self.monitor.history.newestFirst().reversed().map(\.json))])
         }
         router.get("/api/catalog") { _, _ in Self.json(self.definition.catalogJSON) }
+        addMCP(to: router)
         router.get("/dashboard") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
@@ -33,11 +34,7 @@ extension RealtimeServer {
         }
         router.get("/api/websocket/snapshot") { _, _ in try await Self.json(self.snapshot()) }
         router.get("/api/websocket/metrics") { _, _ in Self.json(self.totals()) }
-        router.get("/api/rooms") { _, _ in
-            let counts = try await self.clusterRoomCounts()
-            let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })
-            return Self.json(["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)])
-        }
+        router.get("/api/rooms") { _, _ in try await Self.json(self.roomList()) }
         router.post("/api/events") { request, _ in
             if let refusal = await self.refuseUnauthorizedPublisher(request) { return refusal }
             let body: ByteBuffer
@@ -81,6 +78,13 @@ extension RealtimeServer {
     }
 
     /// `GET /health`: liveness plus the numbers operators look at first. `degraded` while an alert is active.
+    /// `/api/rooms`: every room of the cluster with its subscriber count.
+    func roomList() async throws -> JSONObject {
+        let counts = try await clusterRoomCounts()
+        let rooms = JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, ["subscribers": JSONValue($0.value)]) })
+        return ["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)]
+    }
+
     func health() async throws -> JSONObject {
         let rooms = try await clusterRoomCounts()
         var alerts = monitor.activeAlerts

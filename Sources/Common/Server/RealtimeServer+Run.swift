@@ -18,7 +18,7 @@ extension RealtimeServer {
                 lifecycle.listening(on: port)
             })
         let extraListeners: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [metricsListener(), metricsStreamListener()].compactMap { $0.map { .init(service: $0) } }
+            [metricsListener(), mcpListener(), metricsStreamListener()].compactMap { $0.map { .init(service: $0) } }
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down in reverse: stop accepting, leave the cluster, then close the WebSockets.
@@ -29,6 +29,7 @@ extension RealtimeServer {
         if lifecycle.attach(group) { await group.triggerGracefulShutdown() }
         try await group.run()
         metricsStreamTicker.withLock { $0?.cancel() }
+        await mcpSessions.closeAll()
         logger.notice("stopped")
     }
 
@@ -46,6 +47,25 @@ extension RealtimeServer {
                 logger.notice("metrics listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/metrics"])
             })
     }
+
+    /// `mcp_port`: a listener of its own serving only `/mcp` and `/health`, to keep the MCP surface apart.
+    private func mcpListener() -> Listener? {
+        guard settings.mcpPort != 0 else { return nil }
+        let router = Router<BasicRequestContext>()
+        router.get("/health") { _, _ in try await Self.json(self.health()) }
+        addMCP(to: router)
+        return makeListener(
+            port: settings.mcpPort, backlog: 64, responder: httpResponder(router),
+            admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /mcp and /health") },
+            install: { _, _ in },
+            onRunning: { [self] port in
+                mcpBound.withLock { $0 = port }
+                logger.notice("mcp listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/mcp"])
+            })
+    }
+
+    /// The port `mcp_port` is bound to, once it is listening (nil when there is none).
+    public var mcpPort: Int? { mcpBound.withLock { $0 } }
 
     /// `metrics_stream.port`: the service's flat-JSON stream, when it defines one and the settings leave it on.
     /// Any path upgrades (as upstream's); plain HTTP there gets 404.

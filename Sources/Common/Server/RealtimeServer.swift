@@ -39,8 +39,11 @@ public final class RealtimeServer: Sendable {
     /// The metrics stream's bound port and its update ticker, while it runs.
     let metricsStreamBound = Mutex<Int?>(nil)
     let metricsStreamTicker = Mutex<RepeatedTask?>(nil)
+    let mcpBound = Mutex<Int?>(nil)
     /// Present with `broker: redis`; nil means this process is the whole service.
     let broker: RedisBroker?
+    /// The MCP-over-HTTP sessions of `/mcp`.
+    let mcpSessions: MCPSessions
 
     public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
@@ -63,6 +66,7 @@ public final class RealtimeServer: Sendable {
         self.metrics = ServerMetrics(
             server: definition.name, tls: settings.tls.enabled, channelLabels: definition.catalog.channels.map(\.pattern.label))
         self.drainPolicy = settings.drainPolicy(metrics: metrics)
+        self.mcpSessions = MCPSessions(maxSessions: settings.mcpMaxSessions, idleTimeout: .seconds(settings.mcpSessionTimeout))
         if settings.broker == "redis", let address = RedisAddress(url: settings.redisURL) {
             let hub = self.hub, group = self.group
             // Unique even for two servers in one process, or a pid reused after a crash.

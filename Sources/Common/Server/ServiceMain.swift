@@ -47,9 +47,17 @@ public enum ServiceMain {
 
     public static func run(_ definition: ServiceDefinition) async -> Never {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        // `<service> mcp [options]`: the MCP tools on stdio, for the service running with the same settings.
+        // `<service> mcp [tools | call TOOL [JSON]] [options]`: the MCP tools on stdio (or one listing or call),
+        // for the service running with the same settings.
         let mcp = arguments.first == "mcp"
-        if mcp { arguments.removeFirst() }
+        var mcpCommand: [String] = []
+        if mcp {
+            arguments.removeFirst()
+            let words = arguments.first == "call" ? 3 : arguments.first == "tools" ? 1 : 0
+            while mcpCommand.count < words, let next = arguments.first, !next.hasPrefix("--") {
+                mcpCommand.append(arguments.removeFirst())
+            }
+        }
         let options: ServeOptions
         do {
             options = try ServeOptions.parse(arguments)
@@ -77,8 +85,7 @@ public enum ServiceMain {
         }
         if mcp {
             do {
-                try await MCPCommand.run(definition: definition, settings: settings, apiKey: nil)
-                exit(0)
+                exit(try await MCPCommand.run(mcpCommand, definition: definition, settings: settings))
             } catch {
                 FileHandle.standardError.write(Data("\(definition.name) mcp: \(error)\n".utf8))
                 exit(1)

@@ -74,6 +74,11 @@ public struct Settings: Sendable, Equatable {
     /// A second listener serving only `GET /metrics` (and `/health`), for scrapers that expect a metrics port
     /// (upstream's default is 9090); 0 means off: `/metrics` is always on the main port too.
     public var metricsPort = 0
+    /// A listener serving only `/mcp` and `/health`; 0 = off (`/mcp` is always on the service port).
+    public var mcpPort = 0
+    /// Open MCP-over-HTTP sessions at most, and how long an unused one lives.
+    public var mcpMaxSessions = 64
+    public var mcpSessionTimeout: Double = 600
     /// The flat-JSON metrics stream of a service that defines one (session-buddy, port 8765).
     public var metricsStream = MetricsStreamSettings()
     /// How the ecosystem's server descriptions name the service; reported in `/health` and the status API.

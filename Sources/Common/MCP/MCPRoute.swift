@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCP
+
+/// `/mcp`: the `websocket_*` tools over MCP's Streamable HTTP transport, answered in-process. With auth on it
+/// needs an API key (`X-API-Key` or `Authorization: Bearer`) or a token with `admin`; a browser `Origin` must be
+/// in `allowed_origins` (or be localhost when that list is empty), the MCP spec's DNS-rebinding rule.
+extension RealtimeServer {
+    func addMCP(to router: Router<BasicRequestContext>) {
+        for method: HTTPRequest.Method in [.post, .get, .delete] {
+            router.on("/mcp", method: method) { request, _ in await self.mcp(request) }
+        }
+    }
+
+    /// The tools' MCP server for one session, answering for this server with the client's identity.
+    private func makeMCPServer(for identity: Identity) async -> Server {
+        let tools = WebSocketTools(
+            service: name, host: settings.host, port: lifecycle.port ?? settings.port,
+            backend: InProcessBackend(server: self, identity: identity))
+        return await MCPToolServer.make(service: name, tools: tools)
+    }
+
+    private func mcp(_ request: Request) async -> Response {
+        if let origin = request.headers[.origin], !mcpAllows(origin: origin) {
+            return Self.mcpResponse(.error(statusCode: 403, .invalidRequest("Forbidden: Origin '\(origin)' is not in allowed_origins")))
+        }
+        let identity: Identity
+        switch await mcpIdentity(request) {
+        case .success(let found): identity = found
+        case .failure(let refusal): return Self.mcpResponse(refusal.response)
+        }
+        var body: Data?
+        if request.method == .post {
+            do {
+                body = Data(try await request.body.collect(upTo: settings.maxMessageSize).readableBytesView)
+            } catch {
+                return Self.mcpResponse(.error(
+                    statusCode: 413, .invalidRequest("Request body larger than max_message_size (\(settings.maxMessageSize) bytes)")))
+            }
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            headers[field.name.rawName] = headers[field.name.rawName].map { $0 + ", " + field.value } ?? field.value
+        }
+        let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: "/mcp")
+        return Self.mcpResponse(await mcpSessions.handle(mcpRequest, identity: identity, makeServer: makeMCPServer))
+    }
+
+    private struct Refusal: Error {
+        let response: MCP.HTTPResponse
+        init(_ status: Int, _ message: String) {
+            response = .error(statusCode: status, .invalidRequest(message), extraHeaders: status == 401 ? ["WWW-Authenticate": "Bearer"] : [:])
+        }
+    }
+
+    private func mcpIdentity(_ request: Request) async -> Result<Identity, Refusal> {
+        guard let authenticator else { return .success(.anonymous) }
+        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        guard let credential = Credential.from(headers: headers, uri: request.uri.description) else {
+            return .failure(Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
+        }
+        do {
+            let identity = try await authenticator.identity(credential: credential)
+            guard identity.source == .apiKey || identity.isAdmin(service: name) else {
+                return .failure(Refusal(403, "Forbidden: /mcp needs an API key or a token with 'admin'"))
+            }
+            return .success(identity)
+        } catch {
+            return .failure(Refusal(401, "Unauthorized: \(error.message)"))
+        }
+    }
+
+    private func mcpAllows(origin: String) -> Bool {
+        if !settings.allowedOrigins.isEmpty { return settings.allowedOrigins.contains(origin) }
+        guard let host = URL(string: origin)?.host else { return false }
+        return ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+    }
+
+    private static func mcpResponse(_ response: MCP.HTTPResponse) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let status = HTTPResponse.Status(code: response.statusCode)
+        if case .stream(let stream, _) = response {
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.bodyData ?? Data())))
+    }
+}
