@@ -67,15 +67,15 @@ final class MetricsStreamProtocol: StreamHandler {
             "data": ["top_skills": .array(top), "anomalies": .array(metrics.recentAnomalies())],
         ]
         for target in targets {
-            guard let skill = target.skill else {
-                target.client.send(everything)
-                continue
-            }
-            let mine = top.filter { $0["skill_name"]?.stringValue == skill }
-            guard !mine.isEmpty else { continue }
-            target.client.send([
-                "type": "metrics_update", "timestamp": timestamp, "data": ["top_skills": .array(mine), "anomalies": []],
-            ])
+            let id = target.client.id
+            // The filter is read on the client's loop, so a subscribe it has confirmed applies to this update.
+            target.client.send(decidedOnLoop: { [self] in
+                guard let client = clients.withLock({ $0[id] }) else { return nil }
+                guard let skill = client.skill else { return everything }
+                let mine = top.filter { $0["skill_name"]?.stringValue == skill }
+                guard !mine.isEmpty else { return nil }
+                return ["type": "metrics_update", "timestamp": timestamp, "data": ["top_skills": .array(mine), "anomalies": []]]
+            })
         }
     }
 

@@ -52,6 +52,15 @@ public struct StreamClient: Sendable {
         onLoop { $0.write(frame, flush: true) }
     }
 
+    /// Sends what `make` returns (nothing for nil), decided on the connection's loop: after every message the
+    /// client sent before has been handled and answered, so a change it asked for (a filter) is seen.
+    public func send(decidedOnLoop make: @escaping @Sendable () -> JSONObject?) {
+        onLoop { connection in
+            guard let object = make() else { return }
+            connection.write(ServerFrame.make { JSONWriter.write(object, into: &$0) }, flush: true)
+        }
+    }
+
     public func close(code: UInt16, reason: String) {
         onLoop { $0.close(CloseCode(code, reason)) }
     }
