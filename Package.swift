@@ -111,7 +111,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CommonTests",
-            dependencies: ["Common", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Common", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "MCP", package: "swift-sdk"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "MahavishnuTests", dependencies: ["Mahavishnu", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AkoshaTests", dependencies: ["Akosha", "TestSupport"], swiftSettings: swiftSettings),

@@ -44,7 +44,16 @@ extension RealtimeServer {
             headers[field.name.rawName] = headers[field.name.rawName].map { $0 + ", " + field.value } ?? field.value
         }
         let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: "/mcp")
-        return Self.mcpResponse(await mcpSessions.handle(mcpRequest, identity: identity, makeServer: makeMCPServer))
+        let response = await mcpSessions.handle(mcpRequest, identity: identity, makeServer: makeMCPServer)
+        // A POST is answered with JSON: its stream ends with its one response (our tools send no progress), and
+        // not every client reads SSE (the swift-sdk's client on Linux does not). GET keeps its SSE stream.
+        if request.method == .post, case .stream(let stream, var headers) = response {
+            headers["Content-Type"] = "application/json"
+            headers.removeValue(forKey: "Cache-Control")
+            guard let message = try? await Self.lastMessage(of: stream) else { return Self.mcpResponse(.accepted(headers: headers)) }
+            return Self.mcpResponse(.data(message, headers: headers))
+        }
+        return Self.mcpResponse(response)
     }
 
     private struct Refusal: Error {
@@ -75,6 +84,18 @@ extension RealtimeServer {
         if !settings.allowedOrigins.isEmpty { return settings.allowedOrigins.contains(origin) }
         guard let host = URL(string: origin)?.host else { return false }
         return ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+    }
+
+    /// The last JSON-RPC message of an SSE stream (the `data:` of its last event that has one).
+    private static func lastMessage(of stream: AsyncThrowingStream<Data, any Error>) async throws -> Data? {
+        var text = ""
+        for try await chunk in stream { text += String(decoding: chunk, as: UTF8.self) }
+        var last: String?
+        for event in text.components(separatedBy: "\n\n") {
+            let data = event.split(separator: "\n").filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
+            if !data.isEmpty, !data.allSatisfy(\.isEmpty) { last = data.joined(separator: "\n") }
+        }
+        return last.map { Data($0.utf8) }
     }
 
     private static func mcpResponse(_ response: MCP.HTTPResponse) -> Response {
