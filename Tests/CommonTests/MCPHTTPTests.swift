@@ -89,6 +89,20 @@ struct MCPHTTPTests {
         }
     }
 
+    @Test("a session unused for mcp_session_timeout is closed: its id then gets 404")
+    func idleExpiry() async throws {
+        try await TestServer.with(configure: { $0.mcpSessionTimeout = 1 }) { server in
+            let url = server.httpURL + "/mcp"
+            let session = try #require(try await Self.post(url, Self.initialize).session)
+            let list = #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#
+            let headers = ["Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"]
+            #expect(try await Self.post(url, list, headers: headers).status == 200)
+            try await Task.sleep(for: .milliseconds(1300))
+            let expired = try await Self.post(url, list, headers: headers)
+            #expect(expired.status == 404 && expired.error?.contains("expired") == true)
+        }
+    }
+
     @Test("mcp_port serves /mcp and /health only; the service port keeps /mcp")
     func mcpPort() async throws {
         let port = try await RedisProcess.freePort()
