@@ -154,6 +154,68 @@ struct PublishTests {
         }
     }
 
+    @Test("a producer's burst with default settings: 2000 publishes, 64 in flight, all acknowledged and delivered")
+    func producerBurst() async throws {
+        try await TestServer.with { server in
+            let subscriber = try await subscribedClient(server, "global")
+            let producer = try await server.client()
+            let total = 2000, window = 64
+            var sent = 0, acked = 0
+            func publish() async throws {
+                sent += 1
+                try await producer.send([
+                    "type": "request", "event": "publish", "id": .string("p\(sent)"),
+                    "data": ["room": "global", "event": "burst.tick", "data": ["n": JSONValue(sent)]],
+                ])
+            }
+            while sent < window { try await publish() }
+            while acked < total {
+                let reply = try await producer.next()
+                #expect(reply["type"] == "ack", "\(reply)")
+                guard reply["type"] == "ack" else { break }
+                acked += 1
+                if sent < total { try await publish() }
+            }
+            var received: [Int] = []
+            while received.count < total { received.append(Int(try await subscriber.next()["data"]?["n"]?.intValue ?? 0)) }
+            #expect(received == Array(1...total))
+            // The subscriber's own message budget is untouched by the producer.
+            #expect(try await subscriber.request(["type": "ping", "id": "still"])["type"] == "pong")
+            await subscriber.close()
+            await producer.close()
+        }
+    }
+
+    @Test("past publish_rate_limit a producer gets RATE_LIMIT_EXCEEDED with a retry hint, stays connected, and nothing accepted is lost")
+    func publishBudget() async throws {
+        try await TestServer.with(configure: { $0.publishRateLimit = 10 }) { server in
+            let subscriber = try await subscribedClient(server, "global")
+            let producer = try await server.client()
+            for n in 1...40 {
+                try await producer.send(["type": "request", "event": "publish", "id": .string("p\(n)"),
+                                         "data": ["room": "global", "event": "t", "data": ["n": JSONValue(n)]]])
+            }
+            var acked: [Int] = [], limited = 0
+            for _ in 1...40 {
+                let reply = try await producer.next()
+                if reply["type"] == "ack" {
+                    acked.append(Int(reply["correlation_id"]?.stringValue?.dropFirst() ?? "") ?? 0)
+                } else {
+                    #expect(reply["error_code"] == "RATE_LIMIT_EXCEEDED")
+                    #expect(reply["error_message"]?.stringValue?.hasPrefix("Publish rate limit exceeded. Retry after ") == true)
+                    limited += 1
+                }
+            }
+            #expect(acked.count >= 15 && acked.count < 40 && limited == 40 - acked.count, "burst 15, then refusals")
+            var received: [Int] = []
+            for _ in acked { received.append(Int(try await subscriber.next()["data"]?["n"]?.intValue ?? 0)) }
+            #expect(received == acked, "every accepted event delivered, in order")
+            #expect(try await producer.request(["type": "ping", "id": "open"])["type"] == "pong", "not closed")
+            await subscriber.close()
+            await producer.close()
+        }
+    }
+
     @Test("the publisher's own subscription receives its event before the ack")
     func publisherSubscribed() async throws {
         try await TestServer.with { server in

@@ -15,7 +15,21 @@ extension RealtimeServer {
         statistics.lastActivity.store(Timestamp.currentMicroseconds(), ordering: .relaxed)
         let decoded = Result { () throws(ProtocolError) in try Envelope.decode(message) }
         if gateUnauthenticated(connection, decoded) { return }
-        guard connection.rateLimit.take() else {
+        if case .success(let envelope) = decoded, envelope.type == .request, envelope.event == "publish",
+            connection.auth.identity.mayPublish(service: name)
+        {
+            // A producer's publishes spend its publish budget, never the subscribers' message budget. Past it:
+            // a retry hint, and the connection stays open.
+            var budget = connection.publishBudget ?? TokenBucket(rate: settings.publishRateLimit)
+            let allowed = budget.take()
+            connection.publishBudget = budget
+            guard allowed else {
+                metrics.rateLimited.increment()
+                let limited = ProtocolError(
+                    .rateLimitExceeded, "Publish rate limit exceeded. Retry after \(budget.retryAfter) seconds.")
+                return reply(to: connection, error: limited, correlationID: envelope.replyCorrelationID)
+            }
+        } else if !connection.rateLimit.take() {
             metrics.rateLimited.increment()
             if connection.rateLimit.isAbusive { return connection.close(.rateLimitAbuse) }
             let limited = ProtocolError(

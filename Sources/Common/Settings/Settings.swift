@@ -18,6 +18,9 @@ public struct Settings: Sendable, Equatable {
     public var maxConnections = 1000
     /// Messages per second per connection (token bucket; burst is 1.5x).
     public var messageRateLimit = 100
+    /// Events/s a connection allowed to publish may publish (burst 1.5x), metered apart from
+    /// `message_rate_limit`, which protects the server from chatty subscribers, not from its producers.
+    public var publishRateLimit = 20_000
     /// Seconds between server pings; a peer that has not answered by the next one is closed.
     public var heartbeatInterval: Double = 30
     /// Seconds between sweeps of idle rate-limit state and empty rooms.

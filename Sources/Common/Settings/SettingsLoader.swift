@@ -38,6 +38,7 @@ public enum SettingsLoader {
         key("port", \.port, integer(1...65535, allowZero: true)),
         key("max_connections", \.maxConnections, integer(1...10_000_000)),
         key("message_rate_limit", \.messageRateLimit, integer(1...1_000_000)),
+        key("publish_rate_limit", \.publishRateLimit, integer(1...10_000_000)),
         key("heartbeat_interval", \.heartbeatInterval, number(0.05...86_400)),
         key("cleanup_interval", \.cleanupInterval, number(0.05...86_400)),
         key("max_message_size", \.maxMessageSize, integer(256...(64 << 20))),

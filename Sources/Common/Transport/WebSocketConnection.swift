@@ -50,6 +50,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     var pendingFlush = false
     /// Message rate limit; owned by the server's dispatch.
     var rateLimit: TokenBucket
+    /// The publish budget of a connection allowed to publish, made on its first publish; owned by the dispatch.
+    var publishBudget: TokenBucket?
     /// Authentication state; owned by the server's dispatch.
     var auth = ConnectionAuth()
     /// Messages waiting for an earlier one's asynchronous work; owned by the server's dispatch.
