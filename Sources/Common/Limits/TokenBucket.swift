@@ -19,12 +19,12 @@ struct TokenBucket {
         self.windowStart = now
     }
 
-    /// Takes a token; false when the bucket is empty.
-    mutating func take(now: NIODeadline = .now()) -> Bool {
+    /// Takes `cost` tokens (a batch of events costs one per event); false, taking none, when there are fewer.
+    mutating func take(_ cost: Int = 1, now: NIODeadline = .now()) -> Bool {
         let elapsed = Double((now - refilledAt).nanoseconds) / 1e9
         tokens = min(capacity, tokens + elapsed * rate)
         refilledAt = now
-        guard tokens >= 1 else {
+        guard tokens >= Double(cost) else {
             if now - windowStart > Self.abuseWindow {
                 windowStart = now
                 refusedInWindow = 0
@@ -32,7 +32,7 @@ struct TokenBucket {
             refusedInWindow += 1
             return false
         }
-        tokens -= 1
+        tokens -= Double(cost)
         return true
     }
 

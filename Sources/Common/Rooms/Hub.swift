@@ -32,15 +32,22 @@ final class Hub: Sendable {
     /// its closing brace; its `seq` and `epoch` are appended, the frame finished once, kept in history and handed
     /// to each loop's members. The future (on `loop`) holds how many received it.
     func broadcast(open: ByteBuffer, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
-        let deliveries = ordered.withLock { history in
-            let position = history.next(room)
-            var buffer = open
-            Envelope.closeWithPosition(&buffer, seq: position.seq, epoch: position.epoch)
-            let frame = ServerFrame.finish(buffer)
-            history.append(room, seq: position.seq, frame: frame)
-            return handOff(frame, seq: position.seq, to: room)
-        }
-        return total(deliveries, on: loop)
+        total(ordered.withLock { order(open, to: room, in: &$0) }, on: loop)
+    }
+
+    /// Orders a batch in one step, so each room's events of the batch get consecutive positions.
+    func broadcast(batch: [(open: ByteBuffer, room: String)], resultOn loop: any EventLoop) -> [EventLoopFuture<Int>] {
+        let deliveries = ordered.withLock { history in batch.map { order($0.open, to: $0.room, in: &history) } }
+        return deliveries.map { total($0, on: loop) }
+    }
+
+    private func order(_ open: ByteBuffer, to room: String, in history: inout RoomHistories) -> [EventLoopFuture<Int>] {
+        let position = history.next(room)
+        var buffer = open
+        Envelope.closeWithPosition(&buffer, seq: position.seq, epoch: position.epoch)
+        let frame = ServerFrame.finish(buffer)
+        history.append(room, seq: position.seq, frame: frame)
+        return handOff(frame, seq: position.seq, to: room)
     }
 
     /// Delivers a frame ordered elsewhere (Redis assigned its position), keeping it in history.

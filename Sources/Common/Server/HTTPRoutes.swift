@@ -194,8 +194,8 @@ extension RealtimeServer {
         metrics.health.set(to: lifecycle.isServing ? 1 : 0)
     }
 
-    /// `POST /api/events` with `{room, event, data}` or an array of them. Every item is validated before
-    /// any is delivered, so a bad batch delivers nothing.
+    /// `POST /api/events` with `{room, event, data}`, or an array of them (a batch: each item checked on its
+    /// own, the valid ones delivered in order, a result per item; see `publishBatch`).
     func publishFromHTTP(_ body: ByteBuffer) async -> Response {
         let document: JSONValue
         do {
@@ -203,38 +203,28 @@ extension RealtimeServer {
         } catch {
             return Self.error(.badRequest, .decodeError, error.description)
         }
-        let items: [JSONValue]
-        let isBatch: Bool
-        switch document {
-        case .array(let array): (items, isBatch) = (array, true)
-        default: (items, isBatch) = ([document], false)
-        }
-        var events: [(event: String?, room: String, data: JSONObject)] = []
-        for (index, item) in items.enumerated() {
+        if case .array(let items) = document {
             do {
-                var event = try Self.parseEvent(item)
-                event.data = try definition.catalog.validate(event: event.event, room: event.room, data: event.data)
-                events.append(event)
+                return Self.json(try await publishBatch(items, resultOn: group.any()).get())
             } catch {
-                let status: HTTPResponse.Status = error.code == .decodeError ? .badRequest : .unprocessableContent
-                return Self.error(status, error.code, isBatch ? "item \(index): \(error.message)" : error.message)
+                let failure = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
+                return Self.error(.unprocessableContent, failure.code, failure.message)
             }
         }
-        var results: [JSONObject] = []
-        for event in events {
-            do {
-                let receipt = try await publish(event: event.event, room: event.room, data: event.data)
-                results.append(["event": receipt.event.map(JSONValue.string) ?? .null, "room": .string(receipt.room),
-                                "subscribers": JSONValue(receipt.subscribers)])
-            } catch {
-                let status: HTTPResponse.Status = error.code == .brokerUnavailable ? .serviceUnavailable : .internalServerError
-                return Self.error(status, error.code, error.message)
+        do {
+            let event = try Self.parseEvent(document)
+            let receipt = try await publish(event: event.event, room: event.room, data: event.data)
+            return Self.json(["status": "published", "event": receipt.event.map(JSONValue.string) ?? .null,
+                              "room": .string(receipt.room), "subscribers": JSONValue(receipt.subscribers)])
+        } catch {
+            let status: HTTPResponse.Status = switch error.code {
+            case .decodeError: .badRequest
+            case .brokerUnavailable: .serviceUnavailable
+            case .internalError: .internalServerError
+            default: .unprocessableContent
             }
+            return Self.error(status, error.code, error.message)
         }
-        if !isBatch, let single = results.first {
-            return Self.json(JSONObject([("status", "published")] + single.members.map { ($0.key, $0.value) }))
-        }
-        return Self.json(["status": "published", "count": JSONValue(results.count), "results": .array(results.map { .object($0) })])
     }
 
     /// A publish's event name: a string, or null/absent for an unnamed event (which the catalogue accepts only

@@ -21,7 +21,7 @@ extension RealtimeServer {
             // A producer's publishes spend its publish budget, never the subscribers' message budget. Past it:
             // a retry hint, and the connection stays open.
             var budget = connection.publishBudget ?? TokenBucket(rate: settings.publishRateLimit)
-            let allowed = budget.take()
+            let allowed = budget.take(envelope.data["events"]?.arrayValue?.count ?? 1)
             connection.publishBudget = budget
             guard allowed else {
                 metrics.rateLimited.increment()
@@ -178,8 +178,16 @@ extension RealtimeServer {
         guard connection.auth.identity.mayPublish(service: name) else {
             throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
         }
+        if case .array(let items)? = request.data["events"] {
+            let reply = try publishBatch(items, resultOn: connection.eventLoop)
+            let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+            reply.whenSuccess { [self] data in
+                send(to: sender.value, Envelope(correlationID: request.replyCorrelationID, type: .ack, event: "publish", data: data))
+            }
+            return
+        }
         guard let room = request.data["room"]?.stringValue else {
-            throw .validation("publish requires data.room and data.event (strings) and data.data (object)")
+            throw .validation("publish requires data.room and data.event (strings) and data.data (object), or data.events")
         }
         let event = try Self.eventName(request.data["event"])
         let payload: JSONObject
@@ -202,6 +210,53 @@ extension RealtimeServer {
                 let failure = error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")
                 reply(to: sender.value, error: failure, correlationID: request.replyCorrelationID)
             }
+        }
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { error } else { nil }
+    }
+}
+
+extension RealtimeServer {
+    /// A batch of `{room, event, data}` items (the `publish` request's `data.events`, or the array posted to
+    /// `/api/events`): each is checked on its own, the valid ones are delivered in order even when others are
+    /// refused, and the reply says per item what happened:
+    /// `{"status": "published"|"partial"|"refused", "count": accepted, "refused": n, "results": [...]}`.
+    func publishBatch(_ items: [JSONValue], resultOn loop: any EventLoop) throws(ProtocolError) -> EventLoopFuture<JSONObject> {
+        guard items.count <= settings.publishBatchMax else {
+            throw .validation("A batch holds at most \(settings.publishBatchMax) events (publish_batch_max), got \(items.count)")
+        }
+        let parsed = items.map { item in
+            Result { () throws(ProtocolError) in
+                let event = try Self.parseEvent(item)
+                return PublishItem(event: event.event, room: event.room, data: event.data)
+            }
+        }
+        let valid = parsed.compactMap { try? $0.get() }
+        var outcomes = publish(batch: valid, resultOn: loop).makeIterator()
+        let futures: [EventLoopFuture<JSONObject>] = parsed.enumerated().map { index, item in
+            let refused = { @Sendable (error: ProtocolError) -> JSONObject in
+                ["index": JSONValue(index), "status": "refused", "error_code": .string(error.code.rawValue),
+                 "error_message": .string(error.message)]
+            }
+            guard case .success(let event) = item else { return loop.makeSucceededFuture(refused(item.failure!)) }
+            switch outcomes.next()! {
+            case .failure(let error): return loop.makeSucceededFuture(refused(error))
+            case .success(let delivered):
+                return delivered.map { count -> JSONObject in
+                    ["index": JSONValue(index), "status": "published", "room": .string(event.room),
+                     "event": event.event.map(JSONValue.string) ?? .null, "subscribers": JSONValue(count)]
+                }.recover { error in refused(error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")) }
+            }
+        }
+        return EventLoopFuture.whenAllSucceed(futures, on: loop).map { results in
+            let accepted = results.filter { $0["status"] == "published" }.count
+            let status = accepted == results.count ? "published" : accepted == 0 ? "refused" : "partial"
+            return ["status": .string(status), "count": JSONValue(accepted), "refused": JSONValue(results.count - accepted),
+                    "results": .array(results.map { .object($0) })]
         }
     }
 }

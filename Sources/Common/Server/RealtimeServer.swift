@@ -110,20 +110,63 @@ public final class RealtimeServer: Sendable {
     func publish(event: String?, room: String, data: JSONObject, resultOn loop: any EventLoop) throws(ProtocolError)
         -> EventLoopFuture<Int>
     {
-        var payload = try definition.catalog.validate(event: event, room: room, data: data)
-        // Upstream's helpers stamp named events; its unnamed messages go out as built.
-        if event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
-        let envelope = Envelope.event(event, data: payload, room: room)
+        let prepared = try prepare(PublishItem(event: event, room: room, data: data))
         guard let broker else {
-            if let event { observe(PublishedEvent(event: event, room: room, data: payload)) }
-            var open = ServerFrame.begin()
-            envelope.encodeOpen(into: &open)
-            return measured(room) { hub.broadcast(open: open, to: room, resultOn: loop) }
+            observe(prepared)
+            return measured(room) { hub.broadcast(open: prepared.open, to: room, resultOn: loop) }
         }
-        // Clustered: Redis orders the event and brings it back to every instance, this one included.
-        var open = ByteBuffer()
-        envelope.encodeOpen(into: &open)
-        return broker.distribute(room: room, openEnvelope: open, on: loop).flatMap { [hub] in
+        return distribute(prepared, through: broker, on: loop)
+    }
+
+    /// A batch: each event validated on its own, the valid ones delivered in order (locally ordered in one step,
+    /// so a room's events of the batch have consecutive positions); one result per event, in order.
+    func publish(batch items: [PublishItem], resultOn loop: any EventLoop) -> [Result<EventLoopFuture<Int>, ProtocolError>] {
+        let prepared = items.map { item in Result { () throws(ProtocolError) in try prepare(item) } }
+        guard let broker else {
+            let valid = prepared.compactMap { try? $0.get() }
+            valid.forEach(observe)
+            var delivered = hub.broadcast(batch: valid.map { ($0.open, $0.room) }, resultOn: loop).makeIterator()
+            return prepared.map { result in
+                result.map { event in measured(event.room) { delivered.next()! } }
+            }
+        }
+        // Redis orders them as sent: one connection, one command after the other.
+        return prepared.map { result in result.map { distribute($0, through: broker, on: loop) } }
+    }
+
+    /// One event to publish, as producers send it (`event` nil: an unnamed event).
+    struct PublishItem: Sendable {
+        let event: String?
+        let room: String
+        let data: JSONObject
+    }
+
+    /// A validated event, encoded once: the envelope without its closing brace (positions are appended later).
+    private struct PreparedEvent {
+        let event: String?
+        let room: String
+        let payload: JSONObject
+        let open: ByteBuffer
+    }
+
+    private func prepare(_ item: PublishItem) throws(ProtocolError) -> PreparedEvent {
+        var payload = try definition.catalog.validate(event: item.event, room: item.room, data: item.data)
+        // Upstream's helpers stamp named events; its unnamed messages go out as built.
+        if item.event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
+        // Local fan-out writes the frame header in front; Redis carries the bare envelope.
+        var open = broker == nil ? ServerFrame.begin() : ByteBuffer()
+        Envelope.event(item.event, data: payload, room: item.room).encodeOpen(into: &open)
+        return PreparedEvent(event: item.event, room: item.room, payload: payload, open: open)
+    }
+
+    private func observe(_ prepared: PreparedEvent) {
+        if let event = prepared.event { observe(PublishedEvent(event: event, room: prepared.room, data: prepared.payload)) }
+    }
+
+    /// Clustered: Redis orders the event and brings it back to every instance, this one included.
+    private func distribute(_ prepared: PreparedEvent, through broker: RedisBroker, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        let room = prepared.room
+        return broker.distribute(room: room, openEnvelope: prepared.open, on: loop).flatMap { [hub] in
             hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) }
         }
     }

@@ -21,6 +21,8 @@ public struct Settings: Sendable, Equatable {
     /// Events/s a connection allowed to publish may publish (burst 1.5x), metered apart from
     /// `message_rate_limit`, which protects the server from chatty subscribers, not from its producers.
     public var publishRateLimit = 20_000
+    /// Events one batch may carry (`publish` with `data.events`, or a JSON array on `POST /api/events`).
+    public var publishBatchMax = 1000
     /// Seconds between server pings; a peer that has not answered by the next one is closed.
     public var heartbeatInterval: Double = 30
     /// Seconds between sweeps of idle rate-limit state and empty rooms.

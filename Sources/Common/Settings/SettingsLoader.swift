@@ -39,6 +39,7 @@ public enum SettingsLoader {
         key("max_connections", \.maxConnections, integer(1...10_000_000)),
         key("message_rate_limit", \.messageRateLimit, integer(1...1_000_000)),
         key("publish_rate_limit", \.publishRateLimit, integer(1...10_000_000)),
+        key("publish_batch_max", \.publishBatchMax, integer(1...100_000)),
         key("heartbeat_interval", \.heartbeatInterval, number(0.05...86_400)),
         key("cleanup_interval", \.cleanupInterval, number(0.05...86_400)),
         key("max_message_size", \.maxMessageSize, integer(256...(64 << 20))),
