@@ -5,14 +5,16 @@ import Common
 enum Akosha {
     static func main() async { await ServiceMain.run(definition()) }
 
-    static let patterns: ChannelPattern = "patterns:{category}"
+    // The room is named by the pattern's type, as upstream publishes it (`patterns:{pattern_type}`); its
+    // `get_patterns` calls that value the category.
+    static let patterns: ChannelPattern = "patterns:{pattern_type}"
     static let anomalies: ChannelPattern = "anomalies"
     static let insights: ChannelPattern = "insights"
     static let metrics: ChannelPattern = "metrics"
     static let global: ChannelPattern = "global"
 
     static let channels: [ChannelSpec] = [
-        ChannelSpec(patterns, permission: "akosha:read", "Patterns detected in one category"),
+        ChannelSpec(patterns, permission: "akosha:read", "Patterns detected of one type (the category)"),
         ChannelSpec(anomalies, permission: "akosha:read", "Every anomaly detected"),
         ChannelSpec(insights, permission: "akosha:read", "Generated insights"),
         ChannelSpec(metrics, permission: "akosha:read", "Completed aggregations"),
@@ -57,7 +59,7 @@ enum Akosha {
                     "get_patterns",
                     parameters: [.init("category", .string, required: false), .init("limit", .integer, required: false)],
                     "`{category, patterns, count, total_seen}`: recent `pattern.detected` payloads, newest first, "
-                        + "of one category (the room's `{category}`) or `all`; \(kept)",
+                        + "of one category (the room's `{pattern_type}`) or `all`; \(kept)",
                     handler: state.recentPatterns),
                 RequestSpec(
                     "get_anomalies",

@@ -7,14 +7,13 @@ public struct AkoshaBroadcaster: Sendable {
 
     public init(_ server: RealtimeServer) { sender = EventSender(server) }
 
-    /// Published to `patterns:<category>`; `category` defaults to the pattern type, as in the reference.
+    /// Published to `patterns:<pattern type>`, as in the reference.
     @discardableResult
     public func patternDetected(
-        patternID: String, patternType: String, description: String, confidence: Double, category: String? = nil,
-        metadata: JSONObject = [:]
+        patternID: String, patternType: String, description: String, confidence: Double, metadata: JSONObject = [:]
     ) async throws(ProtocolError) -> PublishReceipt {
         try await sender.send(
-            Events.patternDetected, category ?? patternType,
+            Events.patternDetected, patternType,
             ["pattern_id": .string(patternID), "pattern_type": .string(patternType),
              "description": .string(description), "confidence": .double(confidence)],
             extra: metadata)
