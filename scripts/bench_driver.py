@@ -33,8 +33,15 @@ SIZES = {
     "fanout_redis1": ({"subscribers": 1000, "publishes": 2000}, {"subscribers": 200, "publishes": 500}),
     "fanout_redis2": ({"subscribers": 1000, "publishes": 2000}, {"subscribers": 200, "publishes": 500}),
 }
-ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2"]
-OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2"}
+# Issue 16: one producer publishing to 1000 subscribers in `global`, over one WebSocket (64 requests in
+# flight) or HTTP (one keep-alive connection, one request in flight), in batches of 1, 10 and 100. Ours only
+# (the peers have neither batches nor an HTTP publish).
+PRODUCERS = {f"producer_{transport}_b{batch}": (transport, batch) for transport in ("ws", "http") for batch in (1, 10, 100)}
+for _name, (_transport, _batch) in PRODUCERS.items():
+    SIZES[_name] = ({"subscribers": 1000, "publishes": 2000 if _batch == 1 and _transport == "http" else 10000},
+                    {"subscribers": 200, "publishes": 500})
+ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS]
+OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS}
 REDIS_INSTANCES = {"fanout_redis1": 1, "fanout_redis2": 2}
 
 # What the ratio table compares: (scenario, metric path, lower_is_better).
@@ -154,6 +161,10 @@ def loadgen_args(scenario: str, size: dict, a: argparse.Namespace, ours: bool) -
     opts = [f"--{k}={v}" for k, v in size.items()]
     if scenario in ("fanout", "fanout_redis1", "fanout_redis2"):
         return ["fanout", f"--name={scenario}", f"--window={a.window}", *opts]
+    if scenario in PRODUCERS:
+        transport, batch = PRODUCERS[scenario]
+        return ["fanout", f"--name={scenario}", f"--window={a.window}", f"--batch={batch}",
+                *(["--http"] if transport == "http" else []), *opts]
     if scenario == "fanout_rate10":
         return ["fanout", "--name=fanout_rate10", "--rate=10", *opts]
     if scenario == "rooms":
@@ -324,7 +335,14 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
                 (row["server_cpu_us_per_delivery"] + (row["redis_cpu_us_per_delivery"] or 0))
                 / local["server_cpu_us_per_delivery"], 3)
     cluster = [r for r in cluster if r["deliveries_per_s"] is not None]
+    producers = [{"scenario": name, "transport": transport, "batch": batch,
+                  "events_per_s": median(name, "ours", "publishes_per_s"),
+                  "deliveries_per_s": median(name, "ours", "deliveries_per_s"),
+                  "latency_ms.p99": median(name, "ours", "latency_ms.p99")}
+                 for name, (transport, batch) in PRODUCERS.items()]
+    producers = [r for r in producers if r["events_per_s"] is not None]
     return {"ratios": table, "idle100k_ours": ours_only, "redis_vs_local": cluster if len(cluster) > 1 else None,
+            "producers": producers or None,
             "correctness_and_cpu": checks, "zero_loss_and_reordering": clean}
 
 
@@ -337,6 +355,11 @@ def markdown(summary: dict, peers: list[str]) -> str:
                     + " | ".join(f"{r.get(p)} | {r.get(f'ours/{p}')}" for p in peers) + " |")
     if summary.get("idle100k_ours"):
         rows += ["", "idle100k (ours only): " + ", ".join(f"{k}={v}" for k, v in summary["idle100k_ours"].items())]
+    if summary.get("producers"):
+        rows += ["", "| producer | transport | batch | events/s | deliveries/s | p99 ms |", "|---|---|---|---|---|---|"]
+        for r in summary["producers"]:
+            rows.append(f"| {r['scenario']} | {r['transport']} | {r['batch']} | {r['events_per_s']} | "
+                        f"{r['deliveries_per_s']} | {r['latency_ms.p99']} |")
     if summary.get("redis_vs_local"):
         rows += ["", "| scenario | instances | broker | deliveries/s | server CPU µs/delivery | redis CPU µs/delivery "
                  "| (server + redis) / local | p99 ms |", "|---|---|---|---|---|---|---|---|"]

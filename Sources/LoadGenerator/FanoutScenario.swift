@@ -19,11 +19,18 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         /// true: rooms workflow:bench-<i> with the catalogued workflow.failed event and its required fields.
         var workflowRooms: Bool
         var drainTimeout: Double
+        /// Events per publish request (1: the plain publish every server speaks).
+        var batch: Int = 1
+        /// Publish over HTTP instead of the WebSocket publisher connection.
+        var http: Bool = false
     }
 
     let config: Config
     private var connector: Connector!
     private var publisher: ClientConnection?
+    private var httpProducer: HTTPProducer?
+    /// Events in each request in flight, oldest first (answers come in order on one connection).
+    private var inFlight: [Int] = []
     private let roomNames: [String]
     private let subscribeFrames: [ByteBuffer]
     private let eventName: String
@@ -86,6 +93,10 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             }
         }.flatMap { [self] in
             waitUntil("subscribe replies") { [self] in subscribed + subscribeErrors == config.subscribers && publisher != nil }
+        }.flatMap { [self] () -> EventLoopFuture<Void> in
+            guard config.http else { return loop.makeSucceededVoidFuture() }
+            return HTTPProducer.connect(to: targets[0], on: loop) { [self] status in httpAnswered(status) }
+                .map { [self] in httpProducer = $0 }
         }.whenComplete { [self] outcome in
             switch outcome {
             case .success where subscribeErrors == 0: startPublishing()
@@ -104,7 +115,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         if config.rate > 0 {
             publishAt(0)
         } else {
-            for _ in 0..<min(config.window, config.publishes) { publishNext() }
+            for _ in 0..<(config.http ? 1 : min(config.window, config.publishes)) { publishNext() }
             publisher?.flush()
         }
         monitor()
@@ -123,16 +134,37 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
     }
 
     private func publishNext() {
-        guard let publisher, sent < config.publishes else { return }
+        guard publisher != nil, sent < config.publishes else { return }
+        let count = min(config.batch, config.publishes - sent)
+        let events = (0..<count).map { _ in nextEvent() }
+        inFlight.append(count)
+        if let httpProducer {
+            httpProducer.post(count == 1 && config.batch == 1 ? events[0] : "[" + events.joined(separator: ",") + "]")
+        } else if config.batch == 1 {
+            let event = events[0].dropFirst()  // {"room":...} → the publish request's data
+            publisher?.write(ClientFrame.text("{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{" + event + "}"))
+        } else {
+            publisher?.write(ClientFrame.text(
+                "{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{\"events\":[" + events.joined(separator: ",") + "]}}"))
+        }
+    }
+
+    /// `{"room":R,"event":E,"data":{...}}` for the next event, which carries its room's `bseq`.
+    private func nextEvent() -> String {
         let room = sent % config.rooms
         roomSeq[room] += 1
+        sent += 1
         var data = config.workflowRooms ? "{\"workflow_id\":\"bench-\(room)\",\"error\":\"bench\"," : "{"
         data += "\"bseq\":\(roomSeq[room]),\"bsent\":\(Clock.micros()),\"pad\":\""
         data += String(repeating: "x", count: max(0, config.payloadBytes - data.utf8.count - 2)) + "\"}"
-        publisher.write(ClientFrame.text(
-            "{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{\"room\":\"\(roomNames[room])\","
-                + "\"event\":\"\(eventName)\",\"data\":\(data)}}"))
-        sent += 1
+        return "{\"room\":\"\(roomNames[room])\",\"event\":\"\(eventName)\",\"data\":\(data)}"
+    }
+
+    private func httpAnswered(_ status: Int) {
+        let count = inFlight.isEmpty ? 0 : inFlight.removeFirst()
+        if status == 200 { acked += count } else { publishErrors += count }
+        lastAckAt = Clock.nanos()
+        if config.rate <= 0 { publishNext() }
     }
 
     /// Ends the run when its deadline passes, or when every publish is answered and deliveries have
@@ -189,9 +221,9 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
 
     private func publisherReceived(_ message: UnsafeRawBufferPointer) {
         if Scan.contains(Scan.typeAck, in: message) {
-            acked += 1
+            acked += inFlight.isEmpty ? 1 : inFlight.removeFirst()
         } else if Scan.contains(Scan.typeError, in: message) {
-            publishErrors += 1
+            publishErrors += inFlight.isEmpty ? 1 : inFlight.removeFirst()
             note(message)
         } else {
             return  // the welcome
@@ -216,6 +248,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
     private func finish(timedOut: Bool) {
         guard let promise = result else { return }
         result = nil
+        httpProducer?.close()
         let usage = cpu.report()
         let elapsed = Clock.seconds(max(lastDeliveryAt, startedAt) - startedAt)
         let ackElapsed = Clock.seconds(max(lastAckAt, startedAt) - startedAt)
@@ -224,6 +257,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             ("subscribers", .int(config.subscribers)), ("rooms", .int(config.rooms)), ("publishes", .int(config.publishes)),
             ("rate", config.rate > 0 ? .number(config.rate) : .string("max")), ("window", .int(config.window)),
             ("payload_bytes", .int(config.payloadBytes)), ("event", .string(eventName)),
+            ("batch", .int(config.batch)), ("producer", .string(config.http ? "http" : "websocket")),
         ])
         line += [
             ("deliveries", .int(delivered)), ("expected", .int(expected)), ("lost", .int(expected - delivered)),

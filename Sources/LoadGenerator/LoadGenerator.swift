@@ -62,11 +62,13 @@ struct Fanout: ParsableCommand {
     @Flag(help: "Rooms workflow:bench-<i> with event workflow.failed (for our services' catalogue).")
     var workflowRooms = false
     @Option(help: "Seconds without deliveries, after the last ack, before the rest counts as lost.") var drainTimeout = 5.0
+    @Option(help: "Events per publish request (our services' batches: data.events, or a JSON array over HTTP).") var batch = 1
+    @Flag(help: "Publish over HTTP (POST /api/events, one keep-alive connection, one request in flight).") var http = false
 
     func run() throws {
         let config = FanoutScenario.Config(
             name: name, subscribers: subscribers, rooms: rooms, publishes: publishes, rate: rate, window: window,
-            payloadBytes: payloadBytes, workflowRooms: workflowRooms, drainTimeout: drainTimeout)
+            payloadBytes: payloadBytes, workflowRooms: workflowRooms, drainTimeout: drainTimeout, batch: batch, http: http)
         Runner.run(name, common) { try FanoutScenario(loop: $0, options: common, config: config) }
     }
 }
