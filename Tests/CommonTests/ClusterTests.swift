@@ -65,6 +65,29 @@ struct ClusterTests {
         for server in [a, b, c] { try await server.stop() }
     }
 
+    @Test("a batch through Redis: valid events reach every instance in batch order, consecutive per room; refused ones are reported")
+    func batchAcrossInstances() async throws {
+        let redis = try await RedisProcess()
+        let servers = try await Self.instances(2, sharing: redis)
+        let (a, b) = (servers[0], servers[1])
+        let onB = try await subscribed(b, "global")
+        let feedOnB = try await subscribed(b, "feed")
+        let body = #"[{"room":"global","event":"t","data":{"n":1}},{"room":"feed","event":"feed.entry","data":{"text":"x"}},"#
+            + #"{"room":"nowhere","event":"t"},{"room":"global","event":"t","data":{"n":2}},{"room":"global","event":"t","data":{"n":3}}]"#
+        let response = try await HTTP.post(a.httpURL + "/api/events", json: body)
+        #expect(response.status == 200 && response.body["status"] == "partial" && response.body["count"] == 4)
+        #expect(response.body["results"]?.arrayValue?.map { $0["status"] } == ["published", "published", "refused", "published", "published"])
+        let events = [try await onB.next(), try await onB.next(), try await onB.next()]
+        #expect(events.map { $0["data"]?["n"] } == [1, 2, 3])
+        let seqs = events.map { Int($0["seq"]?.intValue ?? 0) }
+        #expect(seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2], "consecutive positions in global")
+        #expect(try await feedOnB.next()["data"]?["text"] == "x")
+        #expect(await onB.receivesNothing(for: .milliseconds(200)))
+        await onB.close()
+        await feedOnB.close()
+        for server in [a, b] { try await server.stop() }
+    }
+
     @Test("rooms and subscriber counts are summed over the live instances")
     func clusterPresence() async throws {
         let redis = try await RedisProcess()

@@ -105,6 +105,61 @@ final class RedisBroker: Service, Sendable {
         ]).hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
     }
 
+    /// The same for a batch, in one script run, so each room's events of the batch get consecutive positions
+    /// and every instance receives them in batch order. KEYS: 3 per distinct room (seq, epoch, stream);
+    /// ARGV: channel, fresh epoch, history size, ttl, now, then per event its room's key index, room, envelope.
+    static let batchScript = #"""
+        local epochs = {}
+        for i = 6, #ARGV, 3 do
+          local k = tonumber(ARGV[i]) * 3
+          local seq = redis.call('INCR', KEYS[k + 1])
+          local epoch = epochs[k]
+          if not epoch then
+            epoch = redis.call('GET', KEYS[k + 2])
+            if seq == 1 or not epoch then
+              epoch = ARGV[2]
+              redis.call('SET', KEYS[k + 2], epoch)
+              redis.call('DEL', KEYS[k + 3])
+            end
+            redis.call('EXPIRE', KEYS[k + 1], 86400)
+            redis.call('EXPIRE', KEYS[k + 2], 86400)
+            epochs[k] = epoch
+          end
+          local body = ARGV[i + 2] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '"}'
+          if tonumber(ARGV[3]) > 0 then
+            redis.call('XADD', KEYS[k + 3], 'MAXLEN', ARGV[3], seq .. '-1', 't', ARGV[5], 'e', body)
+            redis.call('EXPIRE', KEYS[k + 3], ARGV[4])
+          end
+          redis.call('PUBLISH', ARGV[1], ARGV[i + 1] .. '\n' .. seq .. '\n' .. epoch .. '\n' .. body)
+        end
+        return 1
+        """#
+
+    /// Sends a batch of envelopes (without their closing brace) to every instance, in order, in one step.
+    func distribute(batch: [(room: String, openEnvelope: ByteBuffer)], on loop: any EventLoop) -> EventLoopFuture<Void> {
+        guard isAvailable, let command = commandConnection else {
+            return loop.makeFailedFuture(Self.unavailable)
+        }
+        var keyIndex: [String: Int] = [:]
+        var keys: [RESPArgument] = []
+        var events: [RESPArgument] = []
+        for event in batch {
+            let index = keyIndex[event.room] ?? {
+                let room = roomKeys(event.room)
+                keys += [.string(room.seq), .string(room.epoch), .string(room.stream)]
+                keyIndex[event.room] = keyIndex.count
+                return keyIndex.count - 1
+            }()
+            events += [.string(String(index)), .string(event.room), .bytes(event.openEnvelope)]
+        }
+        let arguments: [RESPArgument] = [
+            .string(channel), .string(String(UUID4.make().prefix(8))), .string(String(history.size)),
+            .string(String(history.ttlSeconds)), .string(String(Self.wallClockMillis())),
+        ]
+        return command.send(["EVAL", .string(Self.batchScript), .string(String(keys.count))] + keys + arguments + events)
+            .hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
+    }
+
     static let unavailable = ProtocolError(.brokerUnavailable, "Redis is unreachable: publishing is suspended, retry shortly")
 
     private func received(_ push: RESPValue) {

@@ -118,20 +118,27 @@ public final class RealtimeServer: Sendable {
         return distribute(prepared, through: broker, on: loop)
     }
 
-    /// A batch: each event validated on its own, the valid ones delivered in order (locally ordered in one step,
-    /// so a room's events of the batch have consecutive positions); one result per event, in order.
+    /// A batch: each event validated on its own, the valid ones ordered in one step (locally under the hub's lock,
+    /// clustered in one Redis script run), so a room's events of the batch have consecutive positions and
+    /// arrive in batch order; one result per event, in order.
     func publish(batch items: [PublishItem], resultOn loop: any EventLoop) -> [Result<EventLoopFuture<Int>, ProtocolError>] {
         let prepared = items.map { item in Result { () throws(ProtocolError) in try prepare(item) } }
+        let valid = prepared.compactMap { try? $0.get() }
         guard let broker else {
-            let valid = prepared.compactMap { try? $0.get() }
             valid.forEach(observe)
             var delivered = hub.broadcast(batch: valid.map { ($0.open, $0.room) }, resultOn: loop).makeIterator()
             return prepared.map { result in
                 result.map { event in measured(event.room) { delivered.next()! } }
             }
         }
-        // Redis orders them as sent: one connection, one command after the other.
-        return prepared.map { result in result.map { distribute($0, through: broker, on: loop) } }
+        // One script run orders the whole batch in Redis; each event then counts its room's local members.
+        let ordered = valid.isEmpty ? loop.makeSucceededVoidFuture() : broker.distribute(batch: valid.map { ($0.room, $0.open) }, on: loop)
+        return prepared.map { result in
+            result.map { event in
+                let room = event.room
+                return ordered.flatMap { [hub] in hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) } }
+            }
+        }
     }
 
     /// One event to publish, as producers send it (`event` nil: an unnamed event).
