@@ -52,12 +52,14 @@ public struct StreamClient: Sendable {
         onLoop { $0.write(frame, flush: true) }
     }
 
-    /// Sends what `make` returns (nothing for nil), decided on the connection's loop: after every message the
-    /// client sent before has been handled and answered, so a change it asked for (a filter) is seen.
+    /// Sends what `make` returns (nothing for nil), decided on the connection's loop after everything already
+    /// queued there (always enqueued, even from the loop itself): after the messages the client sent before are
+    /// handled and answered, and after a welcome queued before it, so a filter it asked for is seen.
     public func send(decidedOnLoop make: @escaping @Sendable () -> JSONObject?) {
-        onLoop { connection in
+        let connection = self.connection
+        eventLoop.execute {
             guard let object = make() else { return }
-            connection.write(ServerFrame.make { JSONWriter.write(object, into: &$0) }, flush: true)
+            connection.value.write(ServerFrame.make { JSONWriter.write(object, into: &$0) }, flush: true)
         }
     }
 
