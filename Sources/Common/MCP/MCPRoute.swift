@@ -65,13 +65,11 @@ extension RealtimeServer {
 
     private func mcpIdentity(_ request: Request) async -> Result<Identity, Refusal> {
         guard let authenticator else { return .success(.anonymous) }
-        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        guard let credential = Credential.from(headers: headers, uri: request.uri.description) else {
-            return .failure(Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
-        }
         do {
-            let identity = try await authenticator.identity(credential: credential)
-            guard identity.source == .apiKey || identity.isAdmin(service: name) else {
+            guard let identity = try await Self.presentedIdentity(request, authenticator) else {
+                return .failure(Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
+            }
+            guard identity.isAdmin(service: name) else {  // an API key counts as admin
                 return .failure(Refusal(403, "Forbidden: /mcp needs an API key or a token with 'admin'"))
             }
             return .success(identity)

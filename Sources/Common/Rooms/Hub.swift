@@ -59,6 +59,11 @@ final class Hub: Sendable {
         return total(deliveries, on: loop)
     }
 
+    /// How many subscribers `room` has on this instance, over every loop (what a clustered publish reports).
+    func memberCount(_ room: String, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) }
+    }
+
     private func handOff(_ frame: ByteBuffer, seq: Int, to room: String) -> [EventLoopFuture<Int>] {
         shards.map { shard in shard.eventLoop.submit { shard.deliver(frame, seq: seq, to: room) } }
     }

@@ -50,7 +50,7 @@ extension RealtimeServer {
 
     /// `/health` and `/metrics`: on the service port, and alone on `metrics_port` when that is set.
     func addProbes(to router: Router<BasicRequestContext>) {
-        router.get("/health") { _, _ in try await Self.json(self.health()) }
+        addHealth(to: router)
         router.get("/metrics") { _, _ in
             try await self.refreshGauges()
             return Response(
@@ -59,15 +59,17 @@ extension RealtimeServer {
         }
     }
 
+    func addHealth(to router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ in try await Self.json(self.health()) }
+    }
+
     /// With auth on, HTTP publishers need `X-API-Key` or a bearer token with `publish` (or admin) rights.
     func refuseUnauthorizedPublisher(_ request: Request) async -> Response? {
         guard let authenticator else { return nil }
-        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        guard let credential = Credential.from(headers: headers, uri: request.uri.description) else {
-            return Self.error(.unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
-        }
         do {
-            let identity = try await authenticator.identity(credential: credential)
+            guard let identity = try await Self.presentedIdentity(request, authenticator) else {
+                return Self.error(.unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
+            }
             guard identity.mayPublish(service: name) else {
                 return Self.error(.forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
             }
@@ -77,7 +79,14 @@ extension RealtimeServer {
         }
     }
 
-    /// `GET /health`: liveness plus the numbers operators look at first. `degraded` while an alert is active.
+    /// The credential an HTTP request presents (`X-API-Key`, `Authorization: Bearer`, `?token=`), verified;
+    /// nil when it presents none.
+    static func presentedIdentity(_ request: Request, _ authenticator: Authenticator) async throws(ProtocolError) -> Identity? {
+        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        guard let credential = Credential.from(headers: headers, uri: request.uri.description) else { return nil }
+        return try await authenticator.identity(credential: credential)
+    }
+
     /// `/api/rooms`: every room of the cluster with its subscriber count.
     func roomList() async throws -> JSONObject {
         let counts = try await clusterRoomCounts()
@@ -85,6 +94,7 @@ extension RealtimeServer {
         return ["rooms": .object(rooms), "total_rooms": JSONValue(counts.count)]
     }
 
+    /// `GET /health`: liveness plus the numbers operators look at first. `degraded` while an alert is active.
     func health() async throws -> JSONObject {
         let rooms = try await clusterRoomCounts()
         var alerts = monitor.activeAlerts

@@ -214,12 +214,6 @@ extension RealtimeServer {
     }
 }
 
-extension Result {
-    fileprivate var failure: Failure? {
-        if case .failure(let error) = self { error } else { nil }
-    }
-}
-
 extension RealtimeServer {
     /// A batch of `{room, event, data}` items (the `publish` request's `data.events`, or the array posted to
     /// `/api/events`): each is checked on its own, the valid ones are delivered in order even when others are
@@ -242,7 +236,11 @@ extension RealtimeServer {
                 ["index": JSONValue(index), "status": "refused", "error_code": .string(error.code.rawValue),
                  "error_message": .string(error.message)]
             }
-            guard case .success(let event) = item else { return loop.makeSucceededFuture(refused(item.failure!)) }
+            let event: PublishItem
+            switch item {
+            case .failure(let error): return loop.makeSucceededFuture(refused(error))
+            case .success(let parsed): event = parsed
+            }
             switch outcomes.next()! {
             case .failure(let error): return loop.makeSucceededFuture(refused(error))
             case .success(let delivered):

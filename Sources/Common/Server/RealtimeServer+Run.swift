@@ -34,33 +34,34 @@ extension RealtimeServer {
     }
 
     /// `metrics_port`: a listener of its own serving only `/metrics` and `/health` (upstream's scrapers
-    /// expect a metrics port); WebSocket upgrades there are refused with 404.
+    /// expect a metrics port).
     private func metricsListener() -> Listener? {
-        guard settings.metricsPort != 0 else { return nil }
-        let router = Router<BasicRequestContext>()
-        addProbes(to: router)
-        return makeListener(
-            port: settings.metricsPort, backlog: 64, responder: httpResponder(router),
-            admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /metrics and /health") },
-            install: { _, _ in },
-            onRunning: { [self] port in
-                logger.notice("metrics listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/metrics"])
-            })
+        sideListener(port: settings.metricsPort, path: "/metrics") { addProbes(to: $0) }
     }
 
     /// `mcp_port`: a listener of its own serving only `/mcp` and `/health`, to keep the MCP surface apart.
     private func mcpListener() -> Listener? {
-        guard settings.mcpPort != 0 else { return nil }
+        sideListener(port: settings.mcpPort, path: "/mcp", bound: { [self] port in mcpBound.withLock { $0 = port } }) {
+            addHealth(to: $0)
+            addMCP(to: $0)
+        }
+    }
+
+    /// A plain-HTTP listener on `port` (0: none) for `path` and `/health`; WebSocket upgrades there get 404.
+    private func sideListener(
+        port: Int, path: String, bound: @escaping @Sendable (Int) -> Void = { _ in },
+        routes: (Router<BasicRequestContext>) -> Void
+    ) -> Listener? {
+        guard port != 0 else { return nil }
         let router = Router<BasicRequestContext>()
-        router.get("/health") { _, _ in try await Self.json(self.health()) }
-        addMCP(to: router)
+        routes(router)
         return makeListener(
-            port: settings.mcpPort, backlog: 64, responder: httpResponder(router),
-            admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only /mcp and /health") },
+            port: port, backlog: 64, responder: httpResponder(router),
+            admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only \(path) and /health") },
             install: { _, _ in },
             onRunning: { [self] port in
-                mcpBound.withLock { $0 = port }
-                logger.notice("mcp listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)/mcp"])
+                bound(port)
+                logger.notice("\(path.dropFirst()) listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)\(path)"])
             })
     }
 

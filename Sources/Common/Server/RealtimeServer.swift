@@ -133,12 +133,7 @@ public final class RealtimeServer: Sendable {
         }
         // One script run orders the whole batch in Redis; each event then counts its room's local members.
         let ordered = valid.isEmpty ? loop.makeSucceededVoidFuture() : broker.distribute(batch: valid.map { ($0.room, $0.open) }, on: loop)
-        return prepared.map { result in
-            result.map { event in
-                let room = event.room
-                return ordered.flatMap { [hub] in hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) } }
-            }
-        }
+        return prepared.map { result in result.map { event in ordered.flatMap { [hub] in hub.memberCount(event.room, on: loop) } } }
     }
 
     /// One event to publish, as producers send it (`event` nil: an unnamed event).
@@ -172,9 +167,8 @@ public final class RealtimeServer: Sendable {
 
     /// Clustered: Redis orders the event and brings it back to every instance, this one included.
     private func distribute(_ prepared: PreparedEvent, through broker: RedisBroker, on loop: any EventLoop) -> EventLoopFuture<Int> {
-        let room = prepared.room
-        return broker.distribute(room: room, openEnvelope: prepared.open, on: loop).flatMap { [hub] in
-            hub.collect(on: loop) { $0.memberCount(room) }.map { $0.reduce(0, +) }
+        broker.distribute(room: prepared.room, openEnvelope: prepared.open, on: loop).flatMap { [hub] in
+            hub.memberCount(prepared.room, on: loop)
         }
     }
 

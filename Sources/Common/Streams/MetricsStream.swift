@@ -48,7 +48,7 @@ public struct StreamClient: Sendable {
 
     /// Sends one JSON object as a text frame.
     public func send(_ object: JSONObject) {
-        let frame = ServerFrame.make { JSONWriter.write(object, into: &$0) }
+        let frame = Self.frame(object)
         onLoop { $0.write(frame, flush: true) }
     }
 
@@ -59,9 +59,11 @@ public struct StreamClient: Sendable {
         let connection = self.connection
         eventLoop.execute {
             guard let object = make() else { return }
-            connection.value.write(ServerFrame.make { JSONWriter.write(object, into: &$0) }, flush: true)
+            connection.value.write(Self.frame(object), flush: true)
         }
     }
+
+    private static func frame(_ object: JSONObject) -> ByteBuffer { ServerFrame.make { JSONWriter.write(object, into: &$0) } }
 
     public func close(code: UInt16, reason: String) {
         onLoop { $0.close(CloseCode(code, reason)) }
