@@ -68,47 +68,15 @@ final class RedisBroker: Service, Sendable {
 
     // MARK: Publishing
 
-    /// Orders an event in Redis and sends it to every instance, in one atomic script: the room's counter
-    /// gives the next `seq` (a lost counter starts a new `epoch`, and drops the old epoch's history), the
-    /// envelope is closed with both, kept in the room's stream (entry id `<seq>-1`, at most `history_size`
-    /// entries, the stream expiring `history_ttl` after the last event), and published as
-    /// `room \n seq \n epoch \n envelope`. Counters of idle rooms expire after a day.
+    /// Orders events in Redis and sends them to every instance, in one atomic script run for a whole batch: per
+    /// event, the room's counter gives the next `seq` (a lost counter starts a new `epoch`, and drops the old
+    /// epoch's history), the envelope is closed with both, kept in the room's stream (entry id `<seq>-1`, at most
+    /// `history_size` entries, the stream expiring `history_ttl` after the last event), and published as
+    /// `room \n seq \n epoch \n envelope`. Counters of idle rooms expire after a day. A batch's events of one
+    /// room so get consecutive positions, and every instance receives them in batch order.
+    /// KEYS: 3 per distinct room (seq, epoch, stream); ARGV: channel, fresh epoch, history size, ttl, now, then
+    /// per event its room's key index, room, envelope.
     static let orderScript = #"""
-        local seq = redis.call('INCR', KEYS[1])
-        local epoch = redis.call('GET', KEYS[2])
-        if seq == 1 or not epoch then
-          epoch = ARGV[3]
-          redis.call('SET', KEYS[2], epoch)
-          redis.call('DEL', KEYS[3])
-        end
-        redis.call('EXPIRE', KEYS[1], 86400)
-        redis.call('EXPIRE', KEYS[2], 86400)
-        local body = ARGV[4] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '"}'
-        if tonumber(ARGV[5]) > 0 then
-          redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], seq .. '-1', 't', ARGV[7], 'e', body)
-          redis.call('EXPIRE', KEYS[3], ARGV[6])
-        end
-        redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\n' .. seq .. '\n' .. epoch .. '\n' .. body)
-        return seq
-        """#
-
-    /// Sends an envelope without its closing brace (`Envelope.encodeOpen`) for `room` to every instance.
-    func distribute(room: String, openEnvelope: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Void> {
-        guard isAvailable, let command = commandConnection else {
-            return loop.makeFailedFuture(Self.unavailable)
-        }
-        let keys = roomKeys(room)
-        return command.send([
-            "EVAL", .string(Self.orderScript), "3", .string(keys.seq), .string(keys.epoch), .string(keys.stream),
-            .string(channel), .string(room), .string(String(UUID4.make().prefix(8))), .bytes(openEnvelope),
-            .string(String(history.size)), .string(String(history.ttlSeconds)), .string(String(Self.wallClockMillis())),
-        ]).hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
-    }
-
-    /// The same for a batch, in one script run, so each room's events of the batch get consecutive positions
-    /// and every instance receives them in batch order. KEYS: 3 per distinct room (seq, epoch, stream);
-    /// ARGV: channel, fresh epoch, history size, ttl, now, then per event its room's key index, room, envelope.
-    static let batchScript = #"""
         local epochs = {}
         for i = 6, #ARGV, 3 do
           local k = tonumber(ARGV[i]) * 3
@@ -135,7 +103,7 @@ final class RedisBroker: Service, Sendable {
         return 1
         """#
 
-    /// Sends a batch of envelopes (without their closing brace) to every instance, in order, in one step.
+    /// Sends envelopes (without their closing brace, `Envelope.encodeOpen`) to every instance, in order, in one step.
     func distribute(batch: [(room: String, openEnvelope: ByteBuffer)], on loop: any EventLoop) -> EventLoopFuture<Void> {
         guard isAvailable, let command = commandConnection else {
             return loop.makeFailedFuture(Self.unavailable)
@@ -156,7 +124,7 @@ final class RedisBroker: Service, Sendable {
             .string(channel), .string(String(UUID4.make().prefix(8))), .string(String(history.size)),
             .string(String(history.ttlSeconds)), .string(String(Self.wallClockMillis())),
         ]
-        return command.send(["EVAL", .string(Self.batchScript), .string(String(keys.count))] + keys + arguments + events)
+        return command.send(["EVAL", .string(Self.orderScript), .string(String(keys.count))] + keys + arguments + events)
             .hop(to: loop).map { _ in }.flatMapErrorThrowing { _ in throw Self.unavailable }
     }
 

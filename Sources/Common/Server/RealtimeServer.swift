@@ -167,7 +167,7 @@ public final class RealtimeServer: Sendable {
 
     /// Clustered: Redis orders the event and brings it back to every instance, this one included.
     private func distribute(_ prepared: PreparedEvent, through broker: RedisBroker, on loop: any EventLoop) -> EventLoopFuture<Int> {
-        broker.distribute(room: prepared.room, openEnvelope: prepared.open, on: loop).flatMap { [hub] in
+        broker.distribute(batch: [(prepared.room, prepared.open)], on: loop).flatMap { [hub] in
             hub.memberCount(prepared.room, on: loop)
         }
     }
