@@ -3,6 +3,7 @@ import HTTPTypes
 import Logging
 import NIOWebSocket
 import WSClient
+import WSCompression
 
 /// A client for the services: connects (with a token or API key), reconnects by itself with backoff and full
 /// jitter, honours close codes (no retry after an authentication failure or token expiry; a retry-after pause
@@ -141,7 +142,12 @@ public actor BackboneClient {
         var logger = Logger(label: "backbone.client")
         logger.logLevel = .critical
         let close = try await WebSocketClient.connect(
-            url: url, configuration: .init(maxFrameSize: 16 << 20, additionalHeaders: headers), logger: logger
+            url: url,
+            configuration: .init(
+                maxFrameSize: 16 << 20, additionalHeaders: headers,
+                // Offered as browsers offer it; the server's answer decides (docs/protocol.md, "Compression").
+                extensions: configuration.compression ? [.perMessageDeflate(maxDecompressedFrameSize: 16 << 20)] : []),
+            logger: logger
         ) { inbound, outbound, _ in
             await self.opened(outbound, url: url)
             for try await message in inbound.messages(maxSize: 16 << 20) {

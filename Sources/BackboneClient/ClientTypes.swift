@@ -52,6 +52,8 @@ public struct ClientConfiguration: Sendable {
     /// connection counts as lost and the client tries again. Longer than the server's auth timeout (5 s), so a
     /// refusal always arrives first; it guards against WSClient losing a close sent right after the upgrade.
     public var firstFrameTimeout: Duration = .seconds(10)
+    /// Offer permessage-deflate; large events then arrive compressed and are inflated here.
+    public var compression = true
     /// Backoff: attempt n waits a random time in [0, min(maxDelay, initialDelay * 2^n)] ("full jitter").
     public var initialDelay: Double = 0.2
     public var maxDelay: Double = 10

@@ -46,6 +46,26 @@ final class Recorder: Sendable {
 
 @Suite("Swift client: reconnect and resume")
 struct BackboneClientTests {
+    @Test("permessage-deflate is negotiated; large events arrive compressed and exactly as published")
+    func compression() async throws {
+        // dedicated: the server counts a context only for a connection that negotiated and got a compressed message.
+        try await TestServer.with(configure: { $0.compression.mode = .dedicated }) { server in
+            let client = BackboneClient(ClientConfiguration(urls: [server.wsURL]))
+            let recorder = Recorder(client)
+            await client.start()
+            try await recorder.waitForConnected()
+            try await client.subscribe("feed")
+            let text = String(repeating: "traceback line: assert coverage >= 80, got 79.5\n", count: 200)
+            let body = JSONWriter.string(["room": "feed", "event": "feed.entry", "data": ["text": .string(text)]] as JSONObject)
+            _ = try await HTTP.post(server.httpURL + "/api/events", json: body)
+            try await recorder.waitForEvents(1)
+            #expect(recorder.events.first?.data["text"] == .string(text))
+            let metrics = try await HTTP.getText(server.httpURL + "/metrics")
+            #expect(metrics.contains("websocket_compression_contexts{server=\"test-service\"} 1"))
+            await client.stop()
+        }
+    }
+
     @Test("subscribe, events, requests and publish")
     func basics() async throws {
         try await TestServer.with { server in

@@ -18,6 +18,9 @@ public final class ServerMetrics: Sendable {
     /// Grafana overview panels sum.
     let health: Gauge
     let subscriptions: Gauge
+    /// Dedicated permessage-deflate contexts, and the memory zlib documents for them.
+    let compressionContexts: Gauge
+    let compressionContextBytes: Gauge
     let slowConsumers: Counter
     let rateLimited: Counter
     private let received: [MessageType: Counter]
@@ -42,6 +45,8 @@ public final class ServerMetrics: Sendable {
         rooms = registry.makeGauge(descriptor: .named("websocket_rooms"), labels: label)
         health = registry.makeGauge(descriptor: .named("websocket_health"), labels: label)
         subscriptions = registry.makeGauge(descriptor: .named("websocket_subscriptions"), labels: label)
+        compressionContexts = registry.makeGauge(descriptor: .named("websocket_compression_contexts"), labels: label)
+        compressionContextBytes = registry.makeGauge(descriptor: .named("websocket_compression_context_bytes"), labels: label)
         slowConsumers = registry.makeCounter(descriptor: .named("websocket_slow_consumers_total"), labels: label)
         rateLimited = registry.makeCounter(descriptor: .named("websocket_rate_limited_total"), labels: label)
         func messages(_ direction: String) -> [MessageType: Counter] {

@@ -40,6 +40,8 @@ public struct CloseCode: Sendable, Equatable, Hashable {
     public static let protocolError = CloseCode(1002, "Protocol error")
     /// A text message (or close reason) that is not valid UTF-8.
     public static let invalidPayload = CloseCode(1007, "Invalid UTF-8")
+    /// A compressed message (permessage-deflate) that is not valid deflate data.
+    public static let invalidCompressedData = CloseCode(1007, "Invalid compressed data", label: "invalid_compressed_data")
     /// Policy: authentication failed or required.
     public static let policyViolation = CloseCode(1008, "Policy violation")
     /// A frame or reassembled message larger than `max_message_size`.
@@ -64,7 +66,7 @@ public struct CloseCode: Sendable, Equatable, Hashable {
 
     /// Every label a close of ours can carry, so the metric starts with each at 0.
     static let errorLabels: [String] = [
-        protocolError, invalidPayload, policyViolation, messageTooBig, internalError, heartbeatTimeout, rateLimitAbuse,
+        protocolError, invalidPayload, invalidCompressedData, policyViolation, messageTooBig, internalError, heartbeatTimeout, rateLimitAbuse,
         tooManyHeld, authenticationFailed, authenticationRequired, tokenExpired, slowConsumer,
     ].compactMap(\.label)
 }

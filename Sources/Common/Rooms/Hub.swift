@@ -10,11 +10,17 @@ final class Hub: Sendable {
     /// first out).
     private let ordered: Mutex<RoomHistories>
     private let nextSlot = Atomic<Int>(0)
+    /// Whether a broadcast carries a `SharedCompression` for subscribers that negotiated permessage-deflate.
+    private let compresses: Bool
 
-    init(group: any EventLoopGroup, history: RoomHistories = RoomHistories(size: 0, ttl: .seconds(0), maxRooms: 1)) {
+    init(
+        group: any EventLoopGroup, history: RoomHistories = RoomHistories(size: 0, ttl: .seconds(0), maxRooms: 1),
+        compression: CompressionSettings = CompressionSettings()
+    ) {
         self.ordered = Mutex(history)
+        self.compresses = compression.mode != .off
         var shards: [LoopShard] = []
-        for loop in group.makeIterator() { shards.append(LoopShard(eventLoop: loop)) }
+        for loop in group.makeIterator() { shards.append(LoopShard(eventLoop: loop, compression: compression)) }
         self.shards = shards
         self.shardByLoop = Dictionary(uniqueKeysWithValues: shards.map { (ObjectIdentifier($0.eventLoop), $0) })
     }
@@ -65,7 +71,8 @@ final class Hub: Sendable {
     }
 
     private func handOff(_ frame: ByteBuffer, seq: Int, to room: String) -> [EventLoopFuture<Int>] {
-        shards.map { shard in shard.eventLoop.submit { shard.deliver(frame, seq: seq, to: room) } }
+        let shared = compresses ? SharedCompression(plain: frame) : nil
+        return shards.map { shard in shard.eventLoop.submit { shard.deliver(frame, shared: shared, seq: seq, to: room) } }
     }
 
     private func total(_ deliveries: [EventLoopFuture<Int>], on loop: any EventLoop) -> EventLoopFuture<Int> {

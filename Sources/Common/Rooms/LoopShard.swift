@@ -20,29 +20,62 @@ final class LoopShard: @unchecked Sendable {
     private var flushScheduled = false
 
     /// A run of consecutive frames for one room: their bytes joined (for members without a resume guard)
-    /// and one by one (for the few with a guard, who skip what they already have).
+    /// and one by one (for the few with a guard, who skip what they already have, and for compression contexts).
     private struct RoomBatch {
         let room: String
         var joined: ByteBuffer
-        var frames: [(seq: Int, frame: ByteBuffer)]
+        var frames: [(seq: Int, frame: ByteBuffer, shared: SharedCompression?)]
+        /// The joined compressed forms, per window size, made when the first member that wants one is written.
+        var compressed: [(windowBits: Int, joined: ByteBuffer)] = []
 
         /// Joins another frame: the first append copies the first frame into a buffer of its own (the original
         /// is shared with the other loops and the history), later ones append in place.
-        mutating func append(_ frame: ByteBuffer, seq: Int) {
-            if frames.count == 1 {
-                var first = joined
-                joined = ByteBufferAllocator().buffer(capacity: max(4096, 4 * (first.readableBytes + frame.readableBytes)))
-                joined.writeBuffer(&first)
+        mutating func append(_ frame: ByteBuffer, shared: SharedCompression?, seq: Int) {
+            joined = Self.join(joined, frame, first: frames.count == 1)
+            frames.append((seq, frame, shared))
+        }
+
+        private static func join(_ joined: ByteBuffer, _ frame: ByteBuffer, first: Bool) -> ByteBuffer {
+            var joined = joined
+            if first {
+                var copy = ByteBufferAllocator().buffer(capacity: max(4096, 4 * (joined.readableBytes + frame.readableBytes)))
+                copy.writeBuffer(&joined)
+                joined = copy
             }
             var bytes = frame
             joined.writeBuffer(&bytes)
-            frames.append((seq, frame))
+            return joined
+        }
+
+        /// The batch as a subscriber without server context takeover gets it: each frame's shared compressed
+        /// form (compressed once per broadcast, whichever loop gets there first), joined once per pass.
+        mutating func compressedJoined(windowBits: Int, compression: LoopCompression) -> ByteBuffer {
+            if let made = compressed.first(where: { $0.windowBits == windowBits }) { return made.joined }
+            var result: ByteBuffer?
+            for (index, entry) in frames.enumerated() {
+                let frame = entry.shared?.frame(windowBits: windowBits, compressingWith: compression)
+                    ?? compression.compress(entry.frame, windowBits: windowBits)
+                result = result.map { Self.join($0, frame, first: index == 1) } ?? frame
+            }
+            compressed.append((windowBits, result!))
+            return result!
         }
     }
 
-    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+    /// Present unless `compression: off`: this loop's zlib streams.
+    let compression: LoopCompression?
+
+    init(eventLoop: any EventLoop, compression: CompressionSettings = CompressionSettings()) {
+        self.eventLoop = eventLoop
+        self.compression = compression.mode == .off ? nil : LoopCompression(settings: compression)
+    }
 
     var connectionCount: Int { connections.count }
+
+    /// Dedicated compression contexts (`compression: dedicated`) held by this loop's connections.
+    private(set) var compressionContexts = 0
+
+    func compressionContextsChanged(by delta: Int) { compressionContexts += delta }
 
     func add(_ connection: WebSocketConnection) {
         eventLoop.assertInEventLoop()
@@ -82,13 +115,14 @@ final class LoopShard: @unchecked Sendable {
     }
 
     /// The hot path: adds the frame to this pass's batch for the room; the batch is written to the members at
-    /// the end of the pass. Returns the members it will reach.
-    func deliver(_ frame: ByteBuffer, seq: Int, to room: String) -> Int {
+    /// the end of the pass. `shared` holds its compressed forms (nil with compression off). Returns the members
+    /// it will reach.
+    func deliver(_ frame: ByteBuffer, shared: SharedCompression?, seq: Int, to room: String) -> Int {
         guard let members = rooms[room] else { return 0 }
         if batches.last?.room == room {
-            batches[batches.count - 1].append(frame, seq: seq)
+            batches[batches.count - 1].append(frame, shared: shared, seq: seq)
         } else {
-            batches.append(RoomBatch(room: room, joined: frame, frames: [(seq, frame)]))
+            batches.append(RoomBatch(room: room, joined: frame, frames: [(seq, frame, shared)]))
             scheduleFlush()
         }
         return members.count
@@ -112,17 +146,26 @@ final class LoopShard: @unchecked Sendable {
         guard !batches.isEmpty else { return }
         let pending = batches
         batches.removeAll(keepingCapacity: true)
-        for batch in pending {
+        for var batch in pending {
             guard let members = rooms[batch.room] else { continue }
             let flush = flushing && batch.frames.count == 1
             for connection in members.values {
                 if !connection.resumeGuards.isEmpty, let guardSeq = connection.resumeGuards[batch.room] {
                     // Joined with a position: skip what it already has, one frame at a time (rare).
-                    for (seq, frame) in batch.frames where seq > guardSeq { connection.writeFrame(frame, flush: flush) }
+                    for (seq, frame, _) in batch.frames where seq > guardSeq { connection.write(encoded: frame, flush: flush) }
                     if batch.frames.last!.seq > guardSeq { connection.resumeGuards[batch.room] = nil }
                     continue
                 }
-                connection.writeFrame(batch.joined, flush: flush)
+                switch connection.deflate {
+                case nil:
+                    connection.writeFrame(batch.joined, flush: flush)
+                case let deflate? where deflate.serverNoContextTakeover:
+                    let joined = batch.compressedJoined(windowBits: deflate.serverWindowBits, compression: compression!)
+                    connection.writeFrame(joined, flush: flush)
+                case _?:
+                    // Its own context: compressed for it alone, frame by frame, in order.
+                    for (_, frame, _) in batch.frames { connection.write(encoded: frame, flush: flush) }
+                }
             }
         }
     }

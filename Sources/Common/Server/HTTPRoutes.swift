@@ -202,6 +202,9 @@ extension RealtimeServer {
         metrics.rooms.set(to: Double(rooms.count))
         metrics.subscriptions.set(to: Double(rooms.values.reduce(0, +)))
         metrics.health.set(to: lifecycle.isServing ? 1 : 0)
+        let contexts = try await hub.collect(on: group.any()) { $0.compressionContexts }.get().reduce(0, +)
+        metrics.compressionContexts.set(to: Double(contexts))
+        metrics.compressionContextBytes.set(to: Double(contexts * settings.compression.contextBytes))
     }
 
     /// `POST /api/events` with `{room, event, data}`, or an array of them (a batch: each item checked on its

@@ -42,16 +42,18 @@ extension RealtimeServer {
 
     static func address(of channel: any Channel) -> String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
-    func install(_ request: HTTPRequestHead, _ channel: any Channel) throws {
-        try install(request, channel, delegate: Self.path(of: request) == Self.echoPath ? echo : self)
+    func install(_ request: HTTPRequestHead, _ channel: any Channel, deflate: PerMessageDeflate?) throws {
+        try install(request, channel, deflate: deflate, delegate: Self.path(of: request) == Self.echoPath ? echo : self)
     }
 
     /// The transport of every WebSocket, whoever handles its messages (clients, `/echo`, a metrics stream).
-    func install(_ request: HTTPRequestHead, _ channel: any Channel, delegate: any ConnectionDelegate) throws {
+    func install(
+        _ request: HTTPRequestHead, _ channel: any Channel, deflate: PerMessageDeflate?, delegate: any ConnectionDelegate
+    ) throws {
         let connection = WebSocketConnection(
             id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Self.address(of: channel),
             shard: hub.shard(for: channel.eventLoop), delegate: delegate, maxMessageSize: settings.maxMessageSize,
-            messageRate: settings.messageRateLimit, drain: drainPolicy)
+            messageRate: settings.messageRateLimit, drain: drainPolicy, deflate: deflate)
         connection.auth.credential = Credential.from(
             headers: request.headers.map { (name: $0.name, value: $0.value) }, uri: request.uri)
         // Past the high-water mark the channel turns unwritable and the connection closes as a slow consumer.

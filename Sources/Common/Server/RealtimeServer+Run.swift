@@ -11,7 +11,7 @@ extension RealtimeServer {
         let listener = makeListener(
             port: settings.port, backlog: 4096, responder: RealtimeChildChannel.redirectingLateUpgrades(httpResponder()),
             admit: { [self] request, channel in admit(request, channel) },
-            install: { [self] request, channel in try install(request, channel) },
+            install: { [self] request, channel, deflate in try install(request, channel, deflate: deflate) },
             refused: { [metrics] refusal in metrics.connectionError(refusal.code.label) },
             onRunning: { [self] port in
                 logger.notice("listening", metadata: ["url": "\(tls == nil ? "ws" : "wss")://\(settings.host):\(port)/ws"])
@@ -58,7 +58,7 @@ extension RealtimeServer {
         return makeListener(
             port: port, backlog: 64, responder: httpResponder(router),
             admit: { _, _ in UpgradeRefusal(.notFound, code: .notFound, "This port serves only \(path) and /health") },
-            install: { _, _ in },
+            install: { _, _, _ in },
             onRunning: { [self] port in
                 bound(port)
                 logger.notice("\(path.dropFirst()) listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)\(path)"])
@@ -83,7 +83,7 @@ extension RealtimeServer {
         return makeListener(
             port: settings.metricsStream.port, backlog: 1024, responder: httpResponder(router),
             admit: { [self] _, _ in lifecycle.isDraining ? Self.shuttingDown : nil },
-            install: { [self] request, channel in try install(request, channel, delegate: delegate) },
+            install: { [self] request, channel, deflate in try install(request, channel, deflate: deflate, delegate: delegate) },
             onRunning: { [self] port in
                 metricsStreamBound.withLock { $0 = port }
                 logger.notice("metrics stream listening", metadata: ["url": "ws://\(settings.host):\(port)"])
@@ -97,13 +97,14 @@ extension RealtimeServer {
     private func makeListener(
         port: Int, backlog: Int32, responder: @escaping HTTPChannelHandler.Responder,
         admit: @escaping @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?,
-        install: @escaping @Sendable (HTTPRequestHead, any Channel) throws -> Void,
+        install: @escaping @Sendable (HTTPRequestHead, any Channel, PerMessageDeflate?) throws -> Void,
         refused: @escaping @Sendable (UpgradeRefusal) -> Void = { _ in },
         onRunning: @escaping @Sendable (Int) async -> Void
     ) -> Listener {
         Listener(
             childChannel: RealtimeChildChannel(
                 responder: responder, http1: .init(idleTimeout: .seconds(60)), admit: admit, install: install,
+                compression: settings.compression,
                 refused: refused, drain: drainPolicy, handshakeTimeout: .interval(settings.handshakeTimeout), tls: tls),
             host: settings.host, port: port, backlog: backlog, group: group, logger: logger,
             onRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })

@@ -58,7 +58,8 @@ public final class RealtimeServer: Sendable {
         self.hub = Hub(
             group: group,
             history: RoomHistories(
-                size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms))
+                size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms),
+            compression: settings.compression)
         self.requests = Dictionary(definition.requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.authenticator =
             settings.auth.enabled ? try await Authenticator(settings: settings.auth, service: definition.name) : nil

@@ -47,6 +47,8 @@ public struct Settings: Sendable, Equatable {
     /// Bytes a peer may still send during that drain before the connection is dropped anyway. Several
     /// `max_message_size`s by default: the rest of an oversized message must fit, or its sender loses the 1009.
     public var closeDrainBytes = 8 << 20
+    /// permessage-deflate (RFC 7692): docs/operations.md, "Compression".
+    public var compression = CompressionSettings()
     /// `Origin` values allowed to open WebSockets; empty allows any. Requests without `Origin` pass; note that
     /// some non-browser clients send one anyway (swift-websocket sends `ws://<host>`).
     public var allowedOrigins: [String] = []
@@ -149,6 +151,37 @@ public struct AuthSettings: Sendable, Equatable {
     public var timeout: Double = 5
 
     public init() {}
+}
+
+/// permessage-deflate (RFC 7692), negotiated with every client that offers it.
+public struct CompressionSettings: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Never negotiated: every client gets plain frames.
+        case off
+        /// No context takeover on the server side: a broadcast is compressed once and the same bytes go to
+        /// every subscriber. No zlib state per connection.
+        case shared
+        /// A compressor per connection that keeps its window between messages (better ratios for a client
+        /// that receives similar messages), created on its first compressed message: memory per connection.
+        case dedicated
+    }
+
+    public var mode = Mode.shared
+    /// Messages with a smaller payload (bytes) go uncompressed (RSV1 clear): deflate gains nothing on them.
+    public var threshold = 256
+    /// The server's LZ77 window, 9...15 (a client's `server_max_window_bits` can lower it). As Python
+    /// `websockets`: 12, i.e. 4 KiB.
+    public var windowBits = 12
+    /// zlib level, 1 (fastest) ... 9 (smallest).
+    public var level = 6
+    /// zlib memory level, 1...9: the size of its hash tables. With the window this bounds a dedicated context
+    /// to about `2^(window_bits+2) + 2^(memory_level+9)` bytes.
+    public var memoryLevel = 5
+
+    public init() {}
+
+    /// What one dedicated context costs, as zlib documents it (plus its fixed state, about 6 KiB).
+    var contextBytes: Int { (1 << (windowBits + 2)) + (1 << (memoryLevel + 9)) + 6 * 1024 }
 }
 
 /// `wss://` with certificate files (swift-nio-ssl); TLS 1.2 is the minimum.

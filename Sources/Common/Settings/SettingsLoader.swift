@@ -51,6 +51,11 @@ public enum SettingsLoader {
         key("handshake_timeout", \.handshakeTimeout, number(0.1...600)),
         key("close_drain_timeout", \.closeDrainTimeout, number(0.05...600)),
         key("close_drain_bytes", \.closeDrainBytes, integer(0...(1 << 30))),
+        key("compression", \.compression.mode, compressionMode),
+        key("compression_threshold", \.compression.threshold, integer(0...(64 << 20), allowZero: true)),
+        key("compression_window_bits", \.compression.windowBits, integer(9...15)),
+        key("compression_level", \.compression.level, integer(1...9)),
+        key("compression_memory_level", \.compression.memoryLevel, integer(1...9)),
         key("allowed_origins", \.allowedOrigins, stringList),
         key("echo_endpoint", \.echoEndpoint, boolean),
         key("dashboard_services", \.dashboardServices, stringList),
@@ -311,5 +316,12 @@ public enum SettingsLoader {
             }
             return value.lowercased()
         }
+    }
+
+    /// `off`, `shared` or `dedicated`; YAML 1.1 reads a bare `off` as false (and `on` as true: the default mode).
+    static let compressionMode: Parser<CompressionSettings.Mode> = { (raw: Any) throws(SettingsError) in
+        if let flag = raw as? Bool { return flag ? .shared : .off }
+        let name = try oneOf(CompressionSettings.Mode.allCases.map(\.rawValue))(raw)
+        return CompressionSettings.Mode(rawValue: name)!
     }
 }

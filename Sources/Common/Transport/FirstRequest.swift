@@ -61,11 +61,10 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         switch upgrade.respond(to: head, on: context.channel) {
         case .failure(let refusal):
             refuse(context, refusal)
-        case .success(let accept):
-            let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n\r\n"
-            context.write(wrapInboundOut(ByteBuffer(string: response)), promise: nil)
+        case .success(let accepted):
+            context.write(wrapInboundOut(ByteBuffer(string: accepted.response)), promise: nil)
             do {
-                try upgrade.install(head, context.channel)
+                try upgrade.install(head, context.channel, accepted.deflate)
             } catch {
                 outcome.fail(error)
                 return context.close(promise: nil)

@@ -46,7 +46,9 @@ struct RealtimeChildChannel: HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let http1: HTTP1Channel.Configuration
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
-    let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+    let install: @Sendable (HTTPRequestHead, any Channel, PerMessageDeflate?) throws -> Void
+    /// permessage-deflate offers this listener accepts.
+    let compression: CompressionSettings
     /// Told of every refused upgrade or oversized head (for the error metrics), after it is answered.
     let refused: @Sendable (UpgradeRefusal) -> Void
     /// How a refused connection ends: the answer, then a bounded drain.
@@ -65,7 +67,7 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             let http1 = self.http1
             let outcome = channel.eventLoop.makePromise(of: UpgradeOutcome.self)
             let first = FirstRequestHandler(
-                upgrade: WebSocketHandshake(admit: admit, install: install), refused: refused, drain: drain,
+                upgrade: WebSocketHandshake(admit: admit, install: install, compression: compression), refused: refused, drain: drain,
                 http: { channel in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,  // NIOAsyncChannel pipelines HTTP for Hummingbird

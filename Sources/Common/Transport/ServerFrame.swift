@@ -28,13 +28,14 @@ public enum ServerFrame {
         return buffer
     }
 
-    /// Writes the header in front of the payload written since `begin`.
-    public static func finish(_ buffer: ByteBuffer, opcode: WebSocketOpcode = .text) -> ByteBuffer {
+    /// Writes the header in front of the payload written since `begin`; `compressed` sets RSV1 (the payload is
+    /// a permessage-deflate message).
+    public static func finish(_ buffer: ByteBuffer, opcode: WebSocketOpcode = .text, compressed: Bool = false) -> ByteBuffer {
         var buffer = buffer
         let length = buffer.readableBytes
         let headerLength = length <= 125 ? 2 : (length <= 0xFFFF ? 4 : 10)
         let start = headerReserve - headerLength
-        buffer.setInteger(0x80 | UInt8(webSocketOpcode: opcode), at: start)  // FIN + opcode
+        buffer.setInteger(0x80 | (compressed ? 0x40 : 0) | UInt8(webSocketOpcode: opcode), at: start)  // FIN, RSV1, opcode
         switch headerLength {
         case 2: buffer.setInteger(UInt8(length), at: start + 1)
         case 4:
@@ -46,6 +47,23 @@ public enum ServerFrame {
         }
         buffer.moveReaderIndex(to: start)
         return buffer
+    }
+
+    /// The opcode and payload of a text or binary frame built here (unmasked, one frame per message, RSV1
+    /// clear); nil for control frames and anything else.
+    static func dataPayload(of frame: ByteBuffer) -> (opcode: WebSocketOpcode, payload: ByteBuffer)? {
+        guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self), first & 0x70 == 0,
+            let opcode = WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F), opcode == .text || opcode == .binary,
+            let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self)
+        else { return nil }
+        let headerLength = switch second & 0x7F {
+        case 126: 4
+        case 127: 10
+        default: 2
+        }
+        guard let payload = frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)
+        else { return nil }
+        return (opcode, payload)
     }
 
     public static func envelope(_ envelope: Envelope, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {

@@ -38,6 +38,11 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private let maxMessageSize: Int
     /// How a close we start ends: the bounds of the drain after our close frame.
     private let drain: LingeringClose.Policy
+    /// permessage-deflate, when the client offered it and we accepted (docs/protocol.md, "Compression").
+    let deflate: PerMessageDeflate?
+    /// With server context takeover (`compression: dedicated`): this connection's own compressor, made on its
+    /// first compressed message and counted in `websocket_compression_contexts`.
+    private var contextCompressor: FrameCompressor?
 
     /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
     var rooms: Set<String> = []
@@ -60,10 +65,12 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var fragmentsAreText = false
+    /// The message being reassembled came with RSV1: it is inflated once complete.
+    private var fragmentsAreCompressed = false
 
     init(
         id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate,
-        maxMessageSize: Int, messageRate: Int, drain: LingeringClose.Policy
+        maxMessageSize: Int, messageRate: Int, drain: LingeringClose.Policy, deflate: PerMessageDeflate? = nil
     ) {
         self.id = id
         self.slot = slot
@@ -73,6 +80,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         self.maxMessageSize = maxMessageSize
         self.rateLimit = TokenBucket(rate: messageRate)
         self.drain = drain
+        self.deflate = deflate
     }
 
     var eventLoop: any EventLoop { shard.eventLoop }
@@ -115,6 +123,10 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         isFinished = true
         auth.cancelTimers()
         slowConsumerCheck?.cancel()
+        if contextCompressor != nil {
+            contextCompressor = nil
+            shard.compressionContextsChanged(by: -1)
+        }
         delegate.connectionClosed(self)
         shard.remove(self)
     }
@@ -126,17 +138,23 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         // Frames decoded from bytes read before our close are not acted on; later bytes are drained unread.
         if isClosing { return }
         guard frame.maskKey != nil else { return close(.init(1002, "Client frames must be masked")) }
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
-            return close(.init(1002, "Reserved bits set without a negotiated extension"))
+        guard !frame.rsv2, !frame.rsv3 else { return close(.init(1002, "Reserved bits set without a negotiated extension")) }
+        if frame.rsv1 {
+            // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message, nothing else.
+            guard deflate != nil else { return close(.init(1002, "RSV1 set without negotiated permessage-deflate")) }
+            guard frame.opcode == .text || frame.opcode == .binary else {
+                return close(.init(1002, "RSV1 is only valid on the first frame of a data message"))
+            }
         }
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return close(.init(1002, "Expected a continuation frame")) }
             if frame.fin {
-                deliver(frame.unmaskedData, isText: frame.opcode == .text)
+                deliver(frame.unmaskedData, isText: frame.opcode == .text, compressed: frame.rsv1)
             } else {
                 fragments = frame.unmaskedData
                 fragmentsAreText = frame.opcode == .text
+                fragmentsAreCompressed = frame.rsv1
             }
         case .continuation:
             guard var message = fragments else { return close(.init(1002, "Continuation frame without a message")) }
@@ -144,7 +162,11 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
             var more = frame.unmaskedData
             guard message.readableBytes + more.readableBytes <= maxMessageSize else { return close(.messageTooBig) }
             message.writeBuffer(&more)
-            if frame.fin { deliver(message, isText: fragmentsAreText) } else { fragments = message }
+            if frame.fin {
+                deliver(message, isText: fragmentsAreText, compressed: fragmentsAreCompressed)
+            } else {
+                fragments = message
+            }
         case .ping:
             write(ServerFrame.control(.pong, payload: frame.unmaskedData), flush: false)
         case .pong:
@@ -156,7 +178,18 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func deliver(_ message: ByteBuffer, isText: Bool) {
+    private func deliver(_ message: ByteBuffer, isText: Bool, compressed: Bool) {
+        var message = message
+        if compressed {
+            do {
+                // The limit applies to what the message inflates to, not to its compressed size.
+                message = try shard.compression!.inflate(message, limit: maxMessageSize)
+            } catch .tooBig {
+                return close(.messageTooBig)
+            } catch {
+                return close(.invalidCompressedData)
+            }
+        }
         if isText && !message.isValidUTF8 { return close(.invalidPayload) }
         awaitingPong = false  // any traffic proves the peer is alive
         delegate.connection(self, received: message, isText: isText)
@@ -217,7 +250,25 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     /// pass, so a burst of messages costs one syscall per connection, not one per message.
     func write(_ frame: ByteBuffer, flush: Bool) {
         shard.writeBatches(before: self)
-        writeFrame(frame, flush: flush)
+        write(encoded: frame, flush: flush)
+    }
+
+    /// Writes a plain frame as this connection's compression makes it (compressed or not).
+    func write(encoded frame: ByteBuffer, flush: Bool) {
+        writeFrame(encoded(frame), flush: flush)
+    }
+
+    /// A plain frame as this connection sends it: compressed when permessage-deflate was negotiated and the
+    /// payload is large enough; control frames never are.
+    private func encoded(_ frame: ByteBuffer) -> ByteBuffer {
+        guard let deflate, let compression = shard.compression, !isClosing else { return frame }
+        if deflate.serverNoContextTakeover { return compression.compress(frame, windowBits: deflate.serverWindowBits) }
+        if contextCompressor == nil {
+            contextCompressor = try? FrameCompressor(
+                windowBits: deflate.serverWindowBits, settings: compression.settings, resetsEachMessage: false)
+            if contextCompressor != nil { shard.compressionContextsChanged(by: 1) }
+        }
+        return contextCompressor?.compress(frame) ?? frame
     }
 
     /// The shard's batched broadcast write: no ordering work; flushed now, or at the end of the pass.

@@ -39,13 +39,29 @@ public enum RefusalCode: String, Sendable, CaseIterable {
 struct WebSocketHandshake: Sendable {
     /// Decides whether this request may become a WebSocket (path, capacity, origin...).
     let admit: @Sendable (HTTPRequestHead, any Channel) -> UpgradeRefusal?
-    /// Installs the WebSocket handlers once the 101 response is written.
-    let install: @Sendable (HTTPRequestHead, any Channel) throws -> Void
+    /// Installs the WebSocket handlers once the 101 response is written, with the compression agreed.
+    let install: @Sendable (HTTPRequestHead, any Channel, PerMessageDeflate?) throws -> Void
+    /// What permessage-deflate offers are accepted.
+    let compression: CompressionSettings
 
     private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    /// The `Sec-WebSocket-Accept` value, or why the upgrade is refused.
-    func respond(to request: HTTPRequestHead, on channel: any Channel) -> Result<String, UpgradeRefusal> {
+    /// What the 101 response carries.
+    struct Accepted {
+        /// `Sec-WebSocket-Accept`.
+        var accept: String
+        /// The extension agreed on, answered in `Sec-WebSocket-Extensions`.
+        var deflate: PerMessageDeflate?
+
+        var response: String {
+            var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n"
+            if let deflate { head += "Sec-WebSocket-Extensions: \(deflate.responseHeader)\r\n" }
+            return head + "\r\n"
+        }
+    }
+
+    /// The 101's values, or why the upgrade is refused.
+    func respond(to request: HTTPRequestHead, on channel: any Channel) -> Result<Accepted, UpgradeRefusal> {
         if let refused = admit(request, channel) { return .failure(refused) }
         let keys = request.headers[canonicalForm: "sec-websocket-key"]
         let versions = request.headers[canonicalForm: "sec-websocket-version"]
@@ -58,7 +74,9 @@ struct WebSocketHandshake: Sendable {
                 headers: [("Sec-WebSocket-Version", "13")]))
         }
         let digest = Insecure.SHA1.hash(data: Array((String(key) + Self.magicGUID).utf8))
-        return .success(Base64.encode(Array(digest)))
+        let deflate = PerMessageDeflate.negotiate(
+            offers: request.headers["sec-websocket-extensions"], settings: compression)
+        return .success(Accepted(accept: Base64.encode(Array(digest)), deflate: deflate))
     }
 }
 
