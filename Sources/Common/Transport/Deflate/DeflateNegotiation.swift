@@ -55,8 +55,8 @@ struct PerMessageDeflate: Sendable, Equatable {
 
     /// 8...15 written as plain digits (no sign, no leading zero), as §7.1.2 requires.
     private static func windowBits(_ text: String) -> Int? {
-        guard let first = text.first, first != "0", text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
-            let bits = Int(text), (8...15).contains(bits)
+        guard text.first != "0", text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let bits = Int(text),
+            (8...15).contains(bits)
         else { return nil }
         return bits
     }
@@ -64,13 +64,9 @@ struct PerMessageDeflate: Sendable, Equatable {
 
 /// One extension of a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1): a name and its parameters, names
 /// lower-cased, quoted values unquoted. A syntactically broken element yields nothing (it cannot be accepted).
-struct ExtensionOffer: Equatable {
+struct ExtensionOffer {
     var name: String
     var parameters: [(name: String, value: String?)]
-
-    static func == (lhs: ExtensionOffer, rhs: ExtensionOffer) -> Bool {
-        lhs.name == rhs.name && lhs.parameters.elementsEqual(rhs.parameters) { $0.name == $1.name && $0.value == $1.value }
-    }
 
     /// Every extension in one header value, in order.
     static func parse(_ header: String) -> [ExtensionOffer] {

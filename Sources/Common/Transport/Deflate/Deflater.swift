@@ -7,7 +7,7 @@ final class FrameCompressor {
     private let compressor: ZlibCompressor
     /// No context takeover: every message starts from an empty window, so the output stands alone and may be
     /// shared by every subscriber that agreed to it.
-    let resetsEachMessage: Bool
+    private let resetsEachMessage: Bool
     private let threshold: Int
 
     init(windowBits: Int, settings: CompressionSettings, resetsEachMessage: Bool) throws {

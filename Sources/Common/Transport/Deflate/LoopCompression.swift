@@ -10,7 +10,8 @@ final class LoopCompression {
 
     init(settings: CompressionSettings) { self.settings = settings }
 
-    /// `frame` compressed from an empty window (shareable), or `frame` itself when that gains nothing.
+    /// `frame` compressed from an empty window (shareable); `frame` itself when below the threshold, a control
+    /// frame, or when zlib cannot be set up.
     func compress(_ frame: ByteBuffer, windowBits: Int) -> ByteBuffer {
         if compressors[windowBits] == nil {
             compressors[windowBits] = try? FrameCompressor(windowBits: windowBits, settings: settings, resetsEachMessage: true)
