@@ -10,14 +10,27 @@ public final class RedisProcess: @unchecked Sendable {
     }
     public static var isAvailable: Bool { serverPath != nil }
 
-    public let port: Int
+    public private(set) var port: Int
     private var process: Process?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
+    /// redis-server exited at start, as it does when its port was taken between `freePort` and its bind (by
+    /// a server of another test running at the same time).
+    struct ExitedAtStart: Error {}
+
     public init() async throws {
         port = try await Self.freePort()
-        try await start()
+        // Another attempt on a new port when the chosen one was taken meanwhile: otherwise the test would talk
+        // to whatever took it.
+        for attempt in 1...5 {
+            do {
+                try await start()
+                break
+            } catch is ExitedAtStart where attempt < 5 {
+                port = try await Self.freePort()
+            }
+        }
     }
 
     public func start() async throws {
@@ -29,7 +42,11 @@ public final class RedisProcess: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        try await TestClient.poll(.seconds(15), "redis-server on \(port)") { try? await self.accepts() }
+        try await TestClient.poll(.seconds(15), "redis-server on \(port)") {
+            // Only a Redis answering PING counts: a connect alone could reach another server on a taken port.
+            guard process.isRunning else { throw ExitedAtStart() }
+            return try? await self.answersPing()
+        }
     }
 
     /// Stops the server at once (SIGKILL: clients see the connection drop, as in a crash).
@@ -55,11 +72,34 @@ public final class RedisProcess: @unchecked Sendable {
         stop()
     }
 
-    private func accepts() async throws -> Bool? {
+    /// Sends an inline `PING` and waits (at most a second) for `+PONG`.
+    private func answersPing() async throws -> Bool? {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port).get()
-        try await channel.close()
-        return true
+        defer { channel.close(promise: nil) }
+        let reader = FirstReply(channel.eventLoop.makePromise(of: String.self))
+        try await channel.pipeline.addHandler(reader).get()
+        channel.eventLoop.scheduleTask(in: .seconds(1)) { reader.finish(nil) }
+        try await channel.writeAndFlush(ByteBuffer(string: "PING\r\n")).get()
+        return try await reader.reply.futureResult.get().hasPrefix("+PONG") ? true : nil
+    }
+
+    /// The first bytes a connection reads ("" when it closes or the time runs out first). Used only on its
+    /// channel's event loop.
+    private final class FirstReply: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let reply: EventLoopPromise<String>
+        private var done = false
+        init(_ reply: EventLoopPromise<String>) { self.reply = reply }
+
+        func finish(_ text: String?) {
+            guard !done else { return }
+            done = true
+            reply.succeed(text ?? "")
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { finish(String(buffer: unwrapInboundIn(data))) }
+        func channelInactive(context: ChannelHandlerContext) { finish(nil) }
     }
 
     public static func freePort() async throws -> Int {
