@@ -40,8 +40,22 @@ PRODUCERS = {f"producer_{transport}_b{batch}": (transport, batch) for transport 
 for _name, (_transport, _batch) in PRODUCERS.items():
     SIZES[_name] = ({"subscribers": 1000, "publishes": 2000 if _batch == 1 and _transport == "http" else 10000},
                     {"subscribers": 200, "publishes": 500})
-ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS]
-OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS}
+# Issue 18: fan-out of 1 KiB and 16 KiB payloads of test-report text to 1000 subscribers, plain and with
+# permessage-deflate: ours with `compression: shared` (the default), socketify with uWS' shared compressor,
+# py_websockets with its default deflate (scripts/deflate_peer.py turns the peers' compression back on).
+# Ours only: the same with `compression: dedicated` (a context per connection), and idle connections that
+# negotiated deflate (memory per connection).
+COMPRESSED = {f"fanout_{kib}k{suffix}": (kib, suffix) for kib in (1, 16) for suffix in ("", "_deflate")}
+COMPRESSED["fanout_1k_deflate_dedicated"] = (1, "_deflate_dedicated")
+for _name, (_kib, _) in COMPRESSED.items():
+    SIZES[_name] = ({"subscribers": 1000, "publishes": 1000 if _kib == 1 else 200, "payload-bytes": _kib * 1024},
+                    {"subscribers": 100, "publishes": 50, "payload-bytes": _kib * 1024})
+SIZES["connect_deflate"] = SIZES["connect"]
+DEFLATE = {"connect_deflate", *(name for name, (_, suffix) in COMPRESSED.items() if suffix)}
+DEDICATED = {"fanout_1k_deflate_dedicated"}
+ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS,
+         *COMPRESSED, "connect_deflate"]
+OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS, *DEDICATED, "connect_deflate"}
 REDIS_INSTANCES = {"fanout_redis1": 1, "fanout_redis2": 2}
 
 # What the ratio table compares: (scenario, metric path, lower_is_better).
@@ -52,6 +66,8 @@ RATIOS = [
     ("connect", "rss_per_connection_kib", True),
     ("ping", "round_trips_per_s", False), ("ping", "latency_ms.p99", True),
     ("rooms", "deliveries_per_s", False), ("rooms", "latency_ms.p99", True),
+    *((name, path, lower) for name, (_, suffix) in COMPRESSED.items() if name not in DEDICATED
+      for path, lower in (("deliveries_per_s", False), ("server_cpu_us_per_delivery", True))),
 ]
 
 
@@ -120,6 +136,14 @@ class Server:
     def __init__(self, name: str, argv: list[str], path: str, ready_line: bool, cwd: str):
         self.name, self.argv, self.path, self.ready_line, self.cwd = name, argv, path, ready_line, cwd
 
+    def compressing(self, root: str) -> "Server":
+        """A peer with its engine's permessage-deflate on (scripts/deflate_peer.py); ours negotiates it already."""
+        if self.name == "ours":
+            return self
+        python, script = self.argv
+        return Server(self.name, [python, os.path.join(root, "scripts", "deflate_peer.py"), script], self.path,
+                      self.ready_line, self.cwd)
+
     def start(self, port: int, log_dir: str, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
         log_path = os.path.join(log_dir, f"{self.name}-{port}.log")
         out = open(log_path, "w")
@@ -171,8 +195,12 @@ def loadgen_args(scenario: str, size: dict, a: argparse.Namespace, ours: bool) -
         # Our services accept arbitrary events only in "global"; workflow:<id> rooms take the catalogued
         # workflow.failed event. The peers accept any room/event, so every server gets the same frames.
         return ["fanout", "--name=rooms", "--workflow-rooms", f"--window={a.window}", *opts]
-    if scenario == "connect":
-        return ["connect", "--name=connect", "--source-addresses=4", *opts]
+    if scenario in COMPRESSED:
+        return ["fanout", f"--name={scenario}", f"--window={a.window}", "--text-pad",
+                *(["--deflate"] if scenario in DEFLATE else []), *opts]
+    if scenario in ("connect", "connect_deflate"):
+        return ["connect", f"--name={scenario}", "--source-addresses=4",
+                *(["--deflate"] if scenario in DEFLATE else []), *opts]
     if scenario == "ping":
         return ["ping", *opts]
     if scenario == "idle100k":
@@ -199,12 +227,14 @@ def run_one(server: Server, scenario: str, a: argparse.Namespace, port: int, log
     if scenario == "idle100k":
         size, notes = idle_size(size)
     redis = None
+    if scenario in DEFLATE:
+        server = server.compressing(a.root)
     if scenario in REDIS_INSTANCES:
         redis = start_redis(port + 500, log_dir)
         broker = ("--broker", "redis", "--redis-url", f"redis://127.0.0.1:{port + 500}")
         instances = [server.start(port + i * 1000, log_dir, broker) for i in range(REDIS_INSTANCES[scenario])]
     else:
-        instances = [server.start(port, log_dir)]
+        instances = [server.start(port, log_dir, ("--compression", "dedicated") if scenario in DEDICATED else ())]
     procs = [p for p, _ in instances]
     timeout = 120 if a.quick else 600
     urls = ",".join(f"ws://127.0.0.1:{port + i * 1000}{server.path}" for i in range(len(procs)))
@@ -341,8 +371,32 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
                   "latency_ms.p99": median(name, "ours", "latency_ms.p99")}
                  for name, (transport, batch) in PRODUCERS.items()]
     producers = [r for r in producers if r["events_per_s"] is not None]
+    # Issue 18: what compression costs ours (deflate / plain at the same size), and what a dedicated context
+    # adds to the server's memory per subscriber (its RSS after the run against shared's, over 1000 subscribers).
+    compression = []
+    for kib in (1, 16):
+        plain, deflate = f"fanout_{kib}k", f"fanout_{kib}k_deflate"
+        for server in ["ours", *peers]:
+            row = {"payload_kib": kib, "server": server}
+            for path in ("deliveries_per_s", "server_cpu_us_per_delivery"):
+                on, off = median(deflate, server, path), median(plain, server, path)
+                row[path] = on
+                row[f"{path}_on/off"] = round(on / off, 3) if on and off else None
+            if row["deliveries_per_s"] is not None:
+                compression.append(row)
+    dedicated = {"deliveries_per_s": median("fanout_1k_deflate_dedicated", "ours", "deliveries_per_s"),
+                 "server_cpu_us_per_delivery": median("fanout_1k_deflate_dedicated", "ours", "server_cpu_us_per_delivery")}
+    rss_dedicated = median("fanout_1k_deflate_dedicated", "ours", "server_final_rss_kib")
+    rss_shared = median("fanout_1k_deflate", "ours", "server_final_rss_kib")
+    subscribers = (by.get(("fanout_1k_deflate", "ours")) or [{}])[0].get("params", {}).get("subscribers")
+    if rss_dedicated and rss_shared and subscribers:
+        dedicated["context_kib_per_subscriber"] = round((rss_dedicated - rss_shared) / subscribers, 2)
+    idle_deflate = median("connect_deflate", "ours", "rss_per_connection_kib")
+    compression_summary = ({"fanout": compression, "dedicated_1k": dedicated if dedicated["deliveries_per_s"] else None,
+                            "idle_rss_per_connection_kib_deflate_shared": idle_deflate}
+                           if compression or idle_deflate else None)
     return {"ratios": table, "idle100k_ours": ours_only, "redis_vs_local": cluster if len(cluster) > 1 else None,
-            "producers": producers or None,
+            "producers": producers or None, "compression": compression_summary,
             "correctness_and_cpu": checks, "zero_loss_and_reordering": clean}
 
 
@@ -367,6 +421,19 @@ def markdown(summary: dict, peers: list[str]) -> str:
             rows.append(f"| {r['scenario']} | {r['instances']} | {r['broker']} | {r['deliveries_per_s']} | "
                         f"{r['server_cpu_us_per_delivery']} | {r['redis_cpu_us_per_delivery'] or '-'} | "
                         f"{r.get('cpu_per_delivery_vs_local', '-')} | {r['latency_ms.p99']} |")
+    if summary.get("compression"):
+        c = summary["compression"]
+        rows += ["", "| payload | server | deflate deliveries/s | on/off | deflate server CPU µs/delivery | on/off |",
+                 "|---|---|---|---|---|---|"]
+        for r in c["fanout"]:
+            rows.append(f"| {r['payload_kib']} KiB | {r['server']} | {r['deliveries_per_s']} | "
+                        f"{r['deliveries_per_s_on/off']} | {r['server_cpu_us_per_delivery']} | "
+                        f"{r['server_cpu_us_per_delivery_on/off']} |")
+        if c.get("dedicated_1k"):
+            rows += ["", "ours, 1 KiB, compression dedicated: " + ", ".join(f"{k}={v}" for k, v in c["dedicated_1k"].items())]
+        if c.get("idle_rss_per_connection_kib_deflate_shared") is not None:
+            rows += [f"ours, idle connections with deflate negotiated (shared): "
+                     f"{c['idle_rss_per_connection_kib_deflate_shared']} KiB each"]
     rows += ["", "| scenario | server | runs (quiet) | lost | gaps | reordered | client CPU % | server CPU % | other CPU % |",
              "|---|---|---|---|---|---|---|---|---|"]
     for c in summary["correctness_and_cpu"]:

@@ -41,20 +41,29 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     // a checked unowned reference costs an atomic retain/release per message.
     private unowned(unsafe) let events: any ClientEvents
     private let handshake: ByteBuffer
+    /// We offered permessage-deflate; `inflater` is set when the server accepted it.
+    private let offersDeflate: Bool
+    private var inflater: ClientInflater?
+    /// The server accepted permessage-deflate.
+    var negotiatedDeflate: Bool { inflater != nil }
+    /// Messages that came compressed (RSV1).
+    private(set) var compressedMessages = 0
     private var context: ChannelHandlerContext?
     /// Bytes of an incomplete header or frame carried over to the next read.
     private var pending: ByteBuffer?
     /// A fragmented message being reassembled (servers here rarely fragment; kept correct anyway).
     private var fragments: [UInt8]?
+    private var fragmentsAreCompressed = false
     private var needsFlush = false
 
     static let maxHandshakeBytes = 16 * 1024
     static let maxFrameBytes = 64 * 1024 * 1024
 
-    init(index: Int, events: any ClientEvents, handshake: ByteBuffer) {
+    init(index: Int, events: any ClientEvents, handshake: ByteBuffer, offersDeflate: Bool = false) {
         self.index = index
         self.events = events
         self.handshake = handshake
+        self.offersDeflate = offersDeflate
         self.startedAt = Clock.nanos()
     }
 
@@ -142,6 +151,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             fail("handshake refused: \(line)")
             return false
         }
+        if offersDeflate { inflater = ClientInflater(responseHead: String(decoding: view.prefix(end), as: UTF8.self)) }
         buffer.moveReaderIndex(forwardBy: end + Scan.headerEnd.count)
         state = .open
         openedAt = Clock.nanos()
@@ -181,7 +191,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 guard available >= header + length else { break }
                 let start = offset + header
                 offset = start + length
-                handleFrame(fin: first & 0x80 != 0, opcode: first & 0x0F,
+                handleFrame(fin: first & 0x80 != 0, compressed: first & 0x40 != 0, opcode: first & 0x0F,
                             payload: UnsafeRawBufferPointer(rebasing: bytes[start..<start + length]))
             }
             return offset
@@ -189,17 +199,22 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         buffer.moveReaderIndex(forwardBy: consumed)
     }
 
-    private func handleFrame(fin: Bool, opcode: UInt8, payload: UnsafeRawBufferPointer) {
+    private func handleFrame(fin: Bool, compressed: Bool, opcode: UInt8, payload: UnsafeRawBufferPointer) {
         switch opcode {
         case 0x1, 0x2:
             guard fragments == nil else { return fail("new message inside a fragmented one") }
-            if fin { events.connection(self, received: payload) } else { fragments = Array(payload) }
+            if fin {
+                deliver(payload, compressed: compressed)
+            } else {
+                fragments = Array(payload)
+                fragmentsAreCompressed = compressed
+            }
         case 0x0:
             guard fragments != nil else { return fail("continuation without a message") }
             fragments!.append(contentsOf: payload)
             if fin, let message = fragments {
                 fragments = nil
-                message.withUnsafeBytes { events.connection(self, received: $0) }
+                message.withUnsafeBytes { deliver($0, compressed: fragmentsAreCompressed) }
             }
         case 0x9:
             write(ClientFrame.make(opcode: ClientFrame.pong, payload: payload))
@@ -214,6 +229,18 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             context?.close(promise: nil)
         default:
             fail("unknown opcode \(opcode)")
+        }
+    }
+
+    /// A whole message to the scenario, inflated first when it came compressed (RSV1).
+    private func deliver(_ message: UnsafeRawBufferPointer, compressed: Bool) {
+        guard compressed else { return events.connection(self, received: message) }
+        guard let inflater else { return fail("RSV1 without negotiated permessage-deflate") }
+        compressedMessages += 1
+        do {
+            try inflater.inflate(message) { events.connection(self, received: $0) }
+        } catch {
+            fail("invalid compressed message: \(error)")
         }
     }
 }

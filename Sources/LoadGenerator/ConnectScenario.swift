@@ -46,7 +46,7 @@ final class ConnectScenario: Scenario, ClientEvents, Runnable, @unchecked Sendab
         ])
         line += [
             ("opened", .int(connector.opened)), ("failed", .int(connector.failures)), ("held", .int(held)),
-            ("welcomes", .int(welcomes)),
+            ("welcomes", .int(welcomes)), ("deflate_negotiated", .int(connector.connections.filter(\.negotiatedDeflate).count)),
             ("connects_per_s", .number(Double(connector.opened) / max(connector.elapsedSeconds, 1e-9))),
             ("connect_elapsed_s", .number(connector.elapsedSeconds)),
             ("handshake_ms", connector.handshakeLatencies.summary()),

@@ -84,7 +84,8 @@ final class Connector: @unchecked Sendable {
     private func launch() {
         while inFlight < concurrency && launched < total {
             let server = launched % targets.count
-            let connection = ClientConnection(index: launched, events: events, handshake: handshakes[server])
+            let connection = ClientConnection(
+                index: launched, events: events, handshake: handshakes[server], offersDeflate: targets[server].offersDeflate)
             var bootstrap = ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(30))
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -23,6 +23,8 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         var batch: Int = 1
         /// Publish over HTTP instead of the WebSocket publisher connection.
         var http: Bool = false
+        /// Pad with varied test-report text (compresses as real JSON does) instead of one repeated byte.
+        var textPad: Bool = false
     }
 
     let config: Config
@@ -35,6 +37,8 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
     private let subscribeFrames: [ByteBuffer]
     private let eventName: String
     private let expected: Int
+    /// Padding strings, used in turn: one `x` run, or several different report texts.
+    private let pads: [String]
 
     // Per subscriber (index = connection index; the publisher is index `subscribers`). The hot ones skip the
     // runtime exclusivity checks: they are only touched on the one event loop, never through overlapping access.
@@ -78,6 +82,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         hints = Array(repeating: -1, count: config.subscribers)
         isSubscribed = Array(repeating: false, count: config.subscribers)
         roomSeq = Array(repeating: 0, count: config.rooms)
+        pads = config.textPad ? (0..<64).map { ReportText.make(bytes: config.payloadBytes, seed: $0) } : [String(repeating: "x", count: config.payloadBytes)]
         try super.init(loop: loop, options: options)
         latencies.reserve(expected)
         connector = try Connector(loop: loop, targets: targets, total: config.subscribers + 1, concurrency: options.concurrency,
@@ -156,7 +161,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         sent += 1
         var data = config.workflowRooms ? "{\"workflow_id\":\"bench-\(room)\",\"error\":\"bench\"," : "{"
         data += "\"bseq\":\(roomSeq[room]),\"bsent\":\(Clock.micros()),\"pad\":\""
-        data += String(repeating: "x", count: max(0, config.payloadBytes - data.utf8.count - 2)) + "\"}"
+        data += pads[sent % pads.count].prefix(max(0, config.payloadBytes - data.utf8.count - 2)) + "\"}"
         return "{\"room\":\"\(roomNames[room])\",\"event\":\"\(eventName)\",\"data\":\(data)}"
     }
 
@@ -258,6 +263,7 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             ("rate", config.rate > 0 ? .number(config.rate) : .string("max")), ("window", .int(config.window)),
             ("payload_bytes", .int(config.payloadBytes)), ("event", .string(eventName)),
             ("batch", .int(config.batch)), ("producer", .string(config.http ? "http" : "websocket")),
+            ("deflate_offered", .bool(options.deflate)), ("text_pad", .bool(config.textPad)),
         ])
         line += [
             ("deliveries", .int(delivered)), ("expected", .int(expected)), ("lost", .int(expected - delivered)),
@@ -271,6 +277,8 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             ("server_close_codes", .object(closeCodes.sorted { $0.key < $1.key }.map { (String($0.key), .int($0.value)) })),
             ("first_error", firstError.map(JSON.string) ?? .null), ("timed_out", .bool(timedOut)),
             ("publishes_sent", .int(sent)), ("publisher_open", .bool(publisher?.isOpen ?? false)),
+            ("deflate_negotiated", .int(connector.connections.filter(\.negotiatedDeflate).count)),
+            ("compressed_messages", .int(connector.connections.reduce(0) { $0 + $1.compressedMessages })),
         ]
         // Server CPU per delivery: the figure that compares a one-process server with a cluster of them.
         if case .number(let serverCPU)? = usage.first(where: { $0.0 == "server_cpu_s" })?.1, delivered > 0 {

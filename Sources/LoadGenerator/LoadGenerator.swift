@@ -21,6 +21,8 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Handshakes in flight while connecting.") var concurrency = 64
     @Option(help: "Bind client sockets round-robin to 127.0.0.2 ... 127.0.0.(N+1); 0 = let the kernel pick.")
     var sourceAddresses = 0
+    @Flag(help: "Offer permessage-deflate; compressed messages are inflated before they are checked.")
+    var deflate = false
 }
 
 protocol Runnable: AnyObject, Sendable {
@@ -64,11 +66,14 @@ struct Fanout: ParsableCommand {
     @Option(help: "Seconds without deliveries, after the last ack, before the rest counts as lost.") var drainTimeout = 5.0
     @Option(help: "Events per publish request (our services' batches: data.events, or a JSON array over HTTP).") var batch = 1
     @Flag(help: "Publish over HTTP (POST /api/events, one keep-alive connection, one request in flight).") var http = false
+    @Flag(help: "Pad with varied test-report text, which compresses as real JSON does, instead of repeated x.")
+    var textPad = false
 
     func run() throws {
         let config = FanoutScenario.Config(
             name: name, subscribers: subscribers, rooms: rooms, publishes: publishes, rate: rate, window: window,
-            payloadBytes: payloadBytes, workflowRooms: workflowRooms, drainTimeout: drainTimeout, batch: batch, http: http)
+            payloadBytes: payloadBytes, workflowRooms: workflowRooms, drainTimeout: drainTimeout, batch: batch, http: http,
+            textPad: textPad)
         Runner.run(name, common) { try FanoutScenario(loop: $0, options: common, config: config) }
     }
 }

@@ -14,7 +14,7 @@ class Scenario: @unchecked Sendable {
     init(loop: any EventLoop, options: CommonOptions) throws {
         self.loop = loop
         self.options = options
-        self.targets = try options.url.split(separator: ",").map { try Target(url: String($0)) }
+        self.targets = try options.url.split(separator: ",").map { try Target(url: String($0), offersDeflate: options.deflate) }
         guard !targets.isEmpty else { throw LoadError("--url is empty") }
         self.deadline = .now() + .milliseconds(Int64(options.timeout * 1000))
         self.cpu = CPUWindow(serverPID: options.serverPid)

@@ -6,8 +6,11 @@ struct Target: Sendable {
     let address: SocketAddress
     let hostHeader: String
     let path: String
+    /// Offer permessage-deflate in the handshake (`--deflate`).
+    let offersDeflate: Bool
 
-    init(url: String) throws {
+    init(url: String, offersDeflate: Bool = false) throws {
+        self.offersDeflate = offersDeflate
         guard url.hasPrefix("ws://") else { throw LoadError("only ws:// URLs are supported: \(url)") }
         let rest = url.dropFirst("ws://".count)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -22,9 +25,11 @@ struct Target: Sendable {
 
     /// The opening handshake, encoded once and shared by every connection. The key is fixed: servers only
     /// hash it back, and the client does not verify Sec-WebSocket-Accept (a 101 status is enough here).
+    /// The deflate offer is the one browsers send: each server picks its own window and context takeover.
     func handshakeRequest() -> ByteBuffer {
-        ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        let offer = offersDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : ""
+        return ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + offer + "\r\n")
     }
 }
 

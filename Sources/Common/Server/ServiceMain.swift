@@ -18,6 +18,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "text or json.") var logFormat: String?
     @Option(help: "local (one process) or redis (instances sharing --redis-url).") var broker: String?
     @Option(help: "redis://host[:port] of the shared Redis (broker redis).") var redisURL: String?
+    @Option(help: "permessage-deflate: off, shared (one compression per broadcast) or dedicated.") var compression: String?
     @Flag(help: "Print the service's catalogue as its docs page (docs/services/<service>.md) and exit.")
     var printCatalog = false
 
@@ -36,6 +37,7 @@ struct ServeOptions: ParsableArguments {
         values["log_format"] = logFormat
         values["broker"] = broker
         values["redis_url"] = redisURL
+        values["compression"] = compression
         return values
     }
 }
