@@ -50,11 +50,11 @@ COMPRESSED["fanout_1k_deflate_dedicated"] = (1, "_deflate_dedicated")
 for _name, (_kib, _) in COMPRESSED.items():
     SIZES[_name] = ({"subscribers": 1000, "publishes": 1000 if _kib == 1 else 200, "payload-bytes": _kib * 1024},
                     {"subscribers": 100, "publishes": 50, "payload-bytes": _kib * 1024})
-SIZES["connect_deflate"] = SIZES["connect"]
-DEFLATE = {"connect_deflate", *(name for name, (_, suffix) in COMPRESSED.items() if suffix)}
-DEDICATED = {"fanout_1k_deflate_dedicated"}
+SIZES["connect_deflate"] = SIZES["connect_deflate_dedicated"] = SIZES["connect"]
+DEFLATE = {"connect_deflate", "connect_deflate_dedicated", *(name for name, (_, suffix) in COMPRESSED.items() if suffix)}
+DEDICATED = {"fanout_1k_deflate_dedicated", "connect_deflate_dedicated"}
 ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS,
-         *COMPRESSED, "connect_deflate"]
+         *COMPRESSED, "connect_deflate", "connect_deflate_dedicated"]
 OURS_ONLY = {"idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS, *DEDICATED, "connect_deflate"}
 REDIS_INSTANCES = {"fanout_redis1": 1, "fanout_redis2": 2}
 
@@ -198,7 +198,7 @@ def loadgen_args(scenario: str, size: dict, a: argparse.Namespace, ours: bool) -
     if scenario in COMPRESSED:
         return ["fanout", f"--name={scenario}", f"--window={a.window}", "--text-pad",
                 *(["--deflate"] if scenario in DEFLATE else []), *opts]
-    if scenario in ("connect", "connect_deflate"):
+    if scenario in ("connect", "connect_deflate", "connect_deflate_dedicated"):
         return ["connect", f"--name={scenario}", "--source-addresses=4",
                 *(["--deflate"] if scenario in DEFLATE else []), *opts]
     if scenario == "ping":
@@ -393,7 +393,9 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
         dedicated["context_kib_per_subscriber"] = round((rss_dedicated - rss_shared) / subscribers, 2)
     idle_deflate = median("connect_deflate", "ours", "rss_per_connection_kib")
     compression_summary = ({"fanout": compression, "dedicated_1k": dedicated if dedicated["deliveries_per_s"] else None,
-                            "idle_rss_per_connection_kib_deflate_shared": idle_deflate}
+                            "idle_rss_per_connection_kib_deflate_shared": idle_deflate,
+                            "idle_rss_per_connection_kib_deflate_dedicated":
+                                median("connect_deflate_dedicated", "ours", "rss_per_connection_kib")}
                            if compression or idle_deflate else None)
     return {"ratios": table, "idle100k_ours": ours_only, "redis_vs_local": cluster if len(cluster) > 1 else None,
             "producers": producers or None, "compression": compression_summary,
@@ -431,9 +433,10 @@ def markdown(summary: dict, peers: list[str]) -> str:
                         f"{r['server_cpu_us_per_delivery_on/off']} |")
         if c.get("dedicated_1k"):
             rows += ["", "ours, 1 KiB, compression dedicated: " + ", ".join(f"{k}={v}" for k, v in c["dedicated_1k"].items())]
-        if c.get("idle_rss_per_connection_kib_deflate_shared") is not None:
-            rows += [f"ours, idle connections with deflate negotiated (shared): "
-                     f"{c['idle_rss_per_connection_kib_deflate_shared']} KiB each"]
+        for mode in ("shared", "dedicated"):
+            if c.get(f"idle_rss_per_connection_kib_deflate_{mode}") is not None:
+                rows += [f"ours, idle connections with deflate negotiated ({mode}): "
+                         f"{c[f'idle_rss_per_connection_kib_deflate_{mode}']} KiB each"]
     rows += ["", "| scenario | server | runs (quiet) | lost | gaps | reordered | client CPU % | server CPU % | other CPU % |",
              "|---|---|---|---|---|---|---|---|---|"]
     for c in summary["correctness_and_cpu"]:
