@@ -43,21 +43,5 @@ check(resyncs.length === 1, "told that the restarted service could not replay (n
 const status = await client.request("get_workflow_status", { workflow_id: "none" }).catch((e) => ({ error: String(e) }));
 check(status.status === "not_found" || service !== "mahavishnu", "requests are answered by correlation");
 client.close();
-
-// Node's WebSocket offers permessage-deflate: a large event arrives compressed and inflates to what was sent.
-const raw = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-const texts = [];
-raw.onmessage = (m) => texts.push(m.data);
-check(await until(() => texts.length === 1), "a plain WebSocket gets its welcome");
-check(raw.extensions.startsWith("permessage-deflate"), `Node's WebSocket negotiated deflate (${raw.extensions})`);
-raw.send(JSON.stringify({ type: "request", event: "subscribe", id: "s", data: { channel: "global" } }));
-check(await until(() => texts.length === 2), "subscribed");
-const report = [...Array(80).keys()].map((i) => `tests/unit/test_js_${i}.py::test_case_${(i * 7) % 13} failed`);
-await fetch(`${base}/api/events`, { method: "POST", headers: { "Content-Type": "application/json" },
-  body: JSON.stringify({ room: "global", event: "js.large", data: { report } }) });
-check(await until(() => texts.length === 3), "the large event arrives");
-check(texts.length === 3 && JSON.stringify(JSON.parse(texts[2]).data.report) === JSON.stringify(report),
-  `the ${texts[2]?.length}-byte event inflates to exactly what was published`);
-raw.close();
 console.log(`js client: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
