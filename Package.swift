@@ -61,6 +61,11 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
+            // Files that are not Swift, compiled into the binary (`PackageResources`): no resource bundle to install.
+            resources: [
+                .embedInCode("Resources/dashboard.html"), .embedInCode("Resources/client.js"),
+                .embedInCode("Resources/order.lua"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "SessionBuddy", dependencies: ["Common"], swiftSettings: swiftSettings),
