@@ -32,7 +32,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
@@ -46,6 +45,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -57,7 +57,6 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
@@ -85,7 +84,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BackboneClientTests", dependencies: ["BackboneClient", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackboneClientTests", dependencies: ["BackboneClient", "Common", "TestSupport"], swiftSettings: swiftSettings),
         // The benchmark's load generator: plain SwiftNIO, no Task per message (scripts/bench drives it).
         .executableTarget(
             name: "LoadGenerator",
@@ -93,7 +92,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
@@ -122,12 +120,13 @@ let package = Package(
             name: "CommonTests",
             dependencies: [
                 "Common", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "MCP", package: "swift-sdk"),
-                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "MahavishnuTests", dependencies: ["Mahavishnu", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AkoshaTests", dependencies: ["Akosha", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CrackerjackTests", dependencies: ["Crackerjack", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SessionBuddyTests", dependencies: ["SessionBuddy", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MahavishnuTests", dependencies: ["Mahavishnu", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AkoshaTests", dependencies: ["Akosha", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CrackerjackTests", dependencies: ["Crackerjack", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SessionBuddyTests", dependencies: ["SessionBuddy", "Common", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )
