@@ -45,13 +45,13 @@ for _name, (_transport, _batch) in PRODUCERS.items():
 # py_websockets with its default deflate (scripts/deflate_peer.py turns the peers' compression back on).
 # Ours only: the same with `compression: dedicated` (a context per connection), and idle connections that
 # negotiated deflate (memory per connection).
-COMPRESSED = {f"fanout_{kib}k{suffix}": (kib, suffix) for kib in (1, 16) for suffix in ("", "_deflate")}
-COMPRESSED["fanout_1k_deflate_dedicated"] = (1, "_deflate_dedicated")
-for _name, (_kib, _) in COMPRESSED.items():
+COMPRESSED = {f"fanout_{kib}k{suffix}": kib for kib in (1, 16) for suffix in ("", "_deflate")}
+COMPRESSED["fanout_1k_deflate_dedicated"] = 1
+for _name, _kib in COMPRESSED.items():
     SIZES[_name] = ({"subscribers": 1000, "publishes": 1000 if _kib == 1 else 200, "payload-bytes": _kib * 1024},
                     {"subscribers": 100, "publishes": 50, "payload-bytes": _kib * 1024})
 SIZES["connect_deflate"] = SIZES["connect_deflate_dedicated"] = SIZES["connect"]
-DEFLATE = {"connect_deflate", "connect_deflate_dedicated", *(name for name, (_, suffix) in COMPRESSED.items() if suffix)}
+DEFLATE = {name for name in [*COMPRESSED, "connect_deflate", "connect_deflate_dedicated"] if "_deflate" in name}
 DEDICATED = {"fanout_1k_deflate_dedicated", "connect_deflate_dedicated"}
 ORDER = ["fanout", "fanout_rate10", "connect", "ping", "rooms", "idle100k", "fanout_redis1", "fanout_redis2", *PRODUCERS,
          *COMPRESSED, "connect_deflate", "connect_deflate_dedicated"]
@@ -66,7 +66,7 @@ RATIOS = [
     ("connect", "rss_per_connection_kib", True),
     ("ping", "round_trips_per_s", False), ("ping", "latency_ms.p99", True),
     ("rooms", "deliveries_per_s", False), ("rooms", "latency_ms.p99", True),
-    *((name, path, lower) for name, (_, suffix) in COMPRESSED.items() if name not in DEDICATED
+    *((name, path, lower) for name in COMPRESSED if name not in DEDICATED
       for path, lower in (("deliveries_per_s", False), ("server_cpu_us_per_delivery", True))),
 ]
 
@@ -371,8 +371,9 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
                   "latency_ms.p99": median(name, "ours", "latency_ms.p99")}
                  for name, (transport, batch) in PRODUCERS.items()]
     producers = [r for r in producers if r["events_per_s"] is not None]
-    # Issue 18: what compression costs ours (deflate / plain at the same size), and what a dedicated context
-    # adds to the server's memory per subscriber (its RSS after the run against shared's, over 1000 subscribers).
+    # Issue 18: what compression costs each server (deflate / plain at the same size); dedicated contexts' memory
+    # is measured on idle connections (connect_deflate_dedicated), not from RSS after a run, which also holds
+    # whatever the allocator kept of a million short-lived frames.
     compression = []
     for kib in (1, 16):
         plain, deflate = f"fanout_{kib}k", f"fanout_{kib}k_deflate"
@@ -386,11 +387,6 @@ def ratios(results: list[dict], peers: list[str]) -> dict:
                 compression.append(row)
     dedicated = {"deliveries_per_s": median("fanout_1k_deflate_dedicated", "ours", "deliveries_per_s"),
                  "server_cpu_us_per_delivery": median("fanout_1k_deflate_dedicated", "ours", "server_cpu_us_per_delivery")}
-    rss_dedicated = median("fanout_1k_deflate_dedicated", "ours", "server_final_rss_kib")
-    rss_shared = median("fanout_1k_deflate", "ours", "server_final_rss_kib")
-    subscribers = (by.get(("fanout_1k_deflate", "ours")) or [{}])[0].get("params", {}).get("subscribers")
-    if rss_dedicated and rss_shared and subscribers:
-        dedicated["context_kib_per_subscriber"] = round((rss_dedicated - rss_shared) / subscribers, 2)
     idle_deflate = median("connect_deflate", "ours", "rss_per_connection_kib")
     compression_summary = ({"fanout": compression, "dedicated_1k": dedicated if dedicated["deliveries_per_s"] else None,
                             "idle_rss_per_connection_kib_deflate_shared": idle_deflate,
