@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "crackerjack", targets: ["Crackerjack"]),
         .executable(name: "loadgen", targets: ["LoadGenerator"]),
         .library(name: "BackboneClient", targets: ["BackboneClient"]),
+        .library(name: "Wire", targets: ["Wire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -36,9 +37,18 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
+        // The protocol as bytes: JSON, the envelope, codes, positions, server frames. Shared by server, client, tests.
+        .target(name: "Wire", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        // A small Redis client (RESP2 over NIO): what the Redis broker speaks.
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+        // The shared server the four services import; it re-exports Wire.
         .target(
             name: "Common",
             dependencies: [
+                "Wire", "RESP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -75,8 +85,9 @@ let package = Package(
         .target(
             name: "BackboneClient",
             dependencies: [
-                "Common",
+                "Wire",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "WSCompression", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "CommonTests",
             dependencies: [
-                "Common", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "MCP", package: "swift-sdk"),
+                "Common", "RESP", "Wire", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

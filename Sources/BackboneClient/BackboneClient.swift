@@ -1,7 +1,8 @@
-import Common
 import HTTPTypes
 import Logging
+import NIOCore
 import NIOWebSocket
+import Wire
 import WSClient
 import WSCompression
 
@@ -52,12 +53,12 @@ public actor BackboneClient {
 
     public func unsubscribe(_ room: String) async throws {
         rooms[room] = nil
-        if writer != nil { _ = try await request(["type": "unsubscribe", "data": ["channel": .string(room)]]) }
+        if writer != nil { _ = try await request(Envelope(type: .unsubscribe, data: ["channel": .string(room)])) }
     }
 
     /// A service request (e.g. `get_workflow_status`); returns the reply's `data`, throws its error.
     public func request(_ event: String, data: JSONObject = [:]) async throws -> JSONObject {
-        try await request(["type": "request", "event": .string(event), "data": .object(data)])
+        try await request(Envelope(type: .request, event: event, data: data))
     }
 
     /// Publishes an event; returns how many subscribers of the receiving instance got it.
@@ -172,8 +173,8 @@ public actor BackboneClient {
 
     private func sendSubscribe(_ room: String, since: RoomPosition?) async throws {
         var data: JSONObject = ["channel": .string(room)]
-        if let since { data["since"] = ["seq": JSONValue(since.seq), "epoch": .string(since.epoch)] }
-        let reply = try await request(["type": "request", "event": "subscribe", "data": .object(data)])
+        if let since { data["since"] = .object(since.json) }
+        let reply = try await request(Envelope(type: .request, event: "subscribe", data: data))
         if reply["recovered"] == false {
             continuation.yield(.resync(room: room))
         }
@@ -187,13 +188,13 @@ public actor BackboneClient {
 
     // MARK: Messages
 
-    private func request(_ message: JSONObject) async throws -> JSONObject {
+    private func request(_ message: Envelope) async throws -> JSONObject {
         guard let writer else { throw ClientError.notConnected }
         nextID += 1
         let id = "c\(nextID)"
         var message = message
-        message["id"] = .string(id)
-        let text = JSONWriter.string(message)
+        message.id = id
+        let text = message.json
         let timeout = configuration.requestTimeout
         return try await withCheckedThrowingContinuation { reply in
             pending[id] = reply
@@ -217,22 +218,21 @@ public actor BackboneClient {
 
     private func received(_ text: String) {
         heard = connection
-        guard case .object(let message) = try? JSONParser.parse(text) else { return }
-        if let id = message["correlation_id"]?.stringValue, pending[id] != nil {
-            if message["type"] == "error" {
-                let code = message["error_code"]?.stringValue ?? "ERROR", text = message["error_message"]?.stringValue ?? ""
-                return resolve(id, .failure(ClientError(code: code, message: text)))
+        guard let message = try? Envelope.decode(ByteBuffer(string: text)) else { return }
+        if let id = message.correlationID, pending[id] != nil {
+            if message.type == .error {
+                let error = ClientError(code: message.errorCode ?? "ERROR", message: message.errorMessage ?? "")
+                return resolve(id, .failure(error))
             }
-            return resolve(id, .success(message["data"]?.objectValue ?? [:]))
+            return resolve(id, .success(message.data))
         }
-        guard message["type"] == "event", let room = message["room"]?.stringValue, let name = message["event"]?.stringValue
-        else { return }
-        let seq = message["seq"]?.intValue.map(Int.init), epoch = message["epoch"]?.stringValue
+        guard message.type == .event, let room = message.room, let name = message.event else { return }
+        let seq = message.extensions["seq"]?.intValue.map(Int.init), epoch = message.extensions["epoch"]?.stringValue
         if let seq, let epoch, case let last?? = rooms[room], last.epoch == epoch, seq <= last.seq {
             return  // already seen (a replay overlapping what arrived live)
         }
         if let seq, let epoch, rooms[room] != nil { rooms[room] = RoomPosition(seq: seq, epoch: epoch) }
-        let event = RoomEvent(room: room, event: name, data: message["data"]?.objectValue ?? [:], seq: seq, epoch: epoch)
+        let event = RoomEvent(room: room, event: name, data: message.data, seq: seq, epoch: epoch)
         continuation.yield(.event(event))
         for handler in handlers[name] ?? [] { handler(event) }
     }

@@ -1,4 +1,4 @@
-import Common
+import Wire
 
 /// One room event as the client hands it over.
 public struct RoomEvent: Sendable {

@@ -1,3 +1,4 @@
+import RESP
 import NIOCore
 import Testing
 

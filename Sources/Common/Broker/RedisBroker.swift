@@ -1,3 +1,4 @@
+import RESP
 import Logging
 import NIOCore
 import ServiceLifecycle

@@ -1,3 +1,4 @@
+import RESP
 import NIOCore
 
 /// Resume on a clustered service when this instance's own history cannot replay the gap (it started after

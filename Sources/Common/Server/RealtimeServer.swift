@@ -1,3 +1,4 @@
+import RESP
 import Foundation
 import Logging
 import NIOSSL

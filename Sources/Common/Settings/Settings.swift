@@ -1,3 +1,4 @@
+import RESP
 import NIOCore
 
 /// Alert thresholds (PROTOCOL/issue wording): latencies in milliseconds, rates and limits as fractions.

@@ -17,7 +17,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case brokerUnavailable = "BROKER_UNAVAILABLE"
 
     /// The `error_type` label of `websocket_message_errors_total`.
-    var label: String { rawValue.lowercased() }
+    package var label: String { rawValue.lowercased() }
 }
 
 /// An error reply: the code plus a message that says what to fix.

@@ -93,7 +93,7 @@ extension Envelope {
     }
 
     /// Closes an envelope written with `encodeOpen`, adding its position in the room.
-    static func closeWithPosition(_ buffer: inout ByteBuffer, seq: Int, epoch: String) {
+    package static func closeWithPosition(_ buffer: inout ByteBuffer, seq: Int, epoch: String) {
         buffer.writeStaticString(",\"seq\":")
         buffer.writeString(String(seq))
         buffer.writeStaticString(",\"epoch\":\"")
@@ -151,8 +151,17 @@ extension Envelope {
         case .object(let data)?: envelope.data = data
         case let other?: throw ProtocolError(.decodeError, "field 'data' must be an object, got \(other.typeName)")
         }
+        // Keys past the nine (a room event's `seq` and `epoch`) are kept, in order; most messages have none.
+        if object.members.contains(where: { !Self.standardKeys.contains($0.key) }) {
+            envelope.extensions = JSONObject(object.members.filter { !Self.standardKeys.contains($0.key) }.map { ($0.key, $0.value) })
+        }
         return envelope
     }
+
+    /// The nine keys every envelope carries (PROTOCOL.md §1).
+    static let standardKeys: Set<String> = [
+        "id", "correlation_id", "type", "event", "data", "timestamp", "room", "error_code", "error_message",
+    ]
 
     /// A field that may be absent but, when present, must be a string (`id`, `timestamp`).
     private static func requiredString(_ object: JSONObject, _ key: String) throws(ProtocolError) -> String? {

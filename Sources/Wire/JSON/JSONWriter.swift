@@ -45,7 +45,7 @@ public enum JSONWriter {
 
     public static func string(_ object: JSONObject) -> String { string(.object(object)) }
 
-    static func writeInteger(_ number: Int64, into buffer: inout ByteBuffer) {
+    package static func writeInteger(_ number: Int64, into buffer: inout ByteBuffer) {
         if number >= 0 && number < 10 {
             buffer.writeInteger(UInt8(0x30 + number))
         } else {
@@ -55,11 +55,11 @@ public enum JSONWriter {
 
     /// Python's `repr(float)` and Swift's `description` both print the shortest round-trip digits in the
     /// same notation (`0.5`, `100.0`, `1e-05`, `1e+16`); the tests pin these cases.
-    static func pythonFloat(_ number: Double) -> String { number.description }
+    package static func pythonFloat(_ number: Double) -> String { number.description }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ string: String, into buffer: inout ByteBuffer) {
+    package static func writeString(_ string: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { utf8 in

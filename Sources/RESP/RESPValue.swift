@@ -1,14 +1,14 @@
 import NIOCore
 
 /// A RESP2 value: what Redis answers (and pushes, in pub/sub mode).
-enum RESPValue: Sendable, Equatable {
+package enum RESPValue: Sendable, Equatable {
     case simpleString(String)
     case error(String)
     case integer(Int)
     case bulkString(ByteBuffer?)
     case array([RESPValue]?)
 
-    var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text): text
         case .bulkString(let buffer?): String(buffer: buffer)
@@ -17,15 +17,15 @@ enum RESPValue: Sendable, Equatable {
         }
     }
 
-    var array: [RESPValue]? {
+    package var array: [RESPValue]? {
         if case .array(let values?) = self { return values }
         return nil
     }
 }
 
 /// Writes commands as RESP arrays of bulk strings.
-enum RESPEncoder {
-    static func command(_ arguments: [RESPArgument], into buffer: inout ByteBuffer) {
+package enum RESPEncoder {
+    package static func command(_ arguments: [RESPArgument], into buffer: inout ByteBuffer) {
         buffer.writeString("*\(arguments.count)\r\n")
         for argument in arguments {
             switch argument {
@@ -41,20 +41,20 @@ enum RESPEncoder {
     }
 }
 
-enum RESPArgument: Sendable, ExpressibleByStringLiteral {
+package enum RESPArgument: Sendable, ExpressibleByStringLiteral {
     case string(String)
     case bytes(ByteBuffer)
 
-    init(stringLiteral value: String) { self = .string(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
 }
 
 /// Parses RESP2 replies from the byte stream; waits for more bytes when a value is incomplete.
-struct RESPDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RESPValue
+package struct RESPDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = RESPValue
 
-    struct ProtocolViolation: Error {}
+    package struct ProtocolViolation: Error {}
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         var peek = buffer
         guard let value = try Self.parse(&peek) else { return .needMoreData }
         buffer = peek
@@ -63,7 +63,7 @@ struct RESPDecoder: ByteToMessageDecoder {
     }
 
     /// Parses one value from `buffer`, or returns nil (leaving `buffer` unspecified) when it is incomplete.
-    static func parse(_ buffer: inout ByteBuffer) throws -> RESPValue? {
+    package static func parse(_ buffer: inout ByteBuffer) throws -> RESPValue? {
         guard let type = buffer.readInteger(as: UInt8.self), let line = readLine(&buffer) else { return nil }
         switch type {
         case UInt8(ascii: "+"): return .simpleString(line)

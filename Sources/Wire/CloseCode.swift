@@ -18,8 +18,12 @@ public struct CloseCode: Sendable, Equatable, Hashable {
         self.label = nil
     }
 
+    /// Whether this close ends the connection because of an error (counted under `label`), as opposed to an
+    /// orderly end: the peer's own close echoed back, or the server going away.
+    public var failsConnection: Bool { label != nil }
+
     /// The peer's own close, echoed back (RFC 6455 §5.5.1): not an error of ours, whatever its code.
-    static func echo(_ code: UInt16) -> CloseCode { CloseCode(notAnError: code) }
+    package static func echo(_ code: UInt16) -> CloseCode { CloseCode(notAnError: code) }
 
     private static func defaultLabel(_ code: UInt16) -> String? {
         switch code {
@@ -65,7 +69,7 @@ public struct CloseCode: Sendable, Equatable, Hashable {
     public static let slowConsumer = CloseCode(4008, "Slow consumer", label: "slow_consumer")
 
     /// Every label a close of ours can carry, so the metric starts with each at 0.
-    static let errorLabels: [String] = [
+    package static let errorLabels: [String] = [
         protocolError, invalidPayload, invalidCompressedData, policyViolation, messageTooBig, internalError, heartbeatTimeout, rateLimitAbuse,
         tooManyHeld, authenticationFailed, authenticationRequired, tokenExpired, slowConsumer,
     ].compactMap(\.label)

@@ -3,15 +3,17 @@ import NIOPosix
 
 /// One connection to Redis. In command mode, replies complete the pending commands in order (pipelining);
 /// in pub/sub mode, pushed messages go to `onPush`. All state lives on the channel's event loop.
-final class RedisConnection: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = RESPValue
-    typealias OutboundOut = ByteBuffer
+package final class RedisConnection: ChannelInboundHandler, @unchecked Sendable {
+    package typealias InboundIn = RESPValue
+    package typealias OutboundOut = ByteBuffer
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+
+        package init(description: String) { self.description = description }
     }
 
-    let channel: any Channel
+    package let channel: any Channel
     private var pending = CircularBuffer<EventLoopPromise<RESPValue>>()
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
@@ -21,7 +23,7 @@ final class RedisConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Connects, with a short timeout so a dead Redis is noticed quickly.
-    static func connect(
+    package static func connect(
         host: String, port: Int, on group: any EventLoopGroup, onPush: (@Sendable (RESPValue) -> Void)? = nil,
         onClose: @escaping @Sendable () -> Void
     ) async throws -> RedisConnection {
@@ -39,7 +41,7 @@ final class RedisConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Sends a command; the future holds its reply (a Redis error reply fails it).
-    func send(_ arguments: [RESPArgument]) -> EventLoopFuture<RESPValue> {
+    package func send(_ arguments: [RESPArgument]) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         channel.eventLoop.execute {
             guard self.channel.isActive else { return promise.fail(Failure(description: "Redis connection closed")) }
@@ -54,34 +56,18 @@ final class RedisConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func close() { channel.close(promise: nil) }
+    package func close() { channel.close(promise: nil) }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
         if let onPush { return onPush(value) }
         pending.popFirst()?.succeed(value)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         while let promise = pending.popFirst() { promise.fail(Failure(description: "Redis connection lost")) }
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
-}
-
-/// `redis://host:port[/db]`.
-struct RedisAddress: Sendable, Equatable {
-    let host: String
-    let port: Int
-
-    init?(url: String) {
-        guard url.hasPrefix("redis://") else { return nil }
-        let rest = url.dropFirst("redis://".count).split(separator: "/", maxSplits: 1)[0]
-        let parts = rest.split(separator: ":")
-        guard let host = parts.first, !host.isEmpty else { return nil }
-        self.host = String(host)
-        self.port = parts.count > 1 ? (Int(parts[1]) ?? -1) : 6379
-        guard (1...65535).contains(port) else { return nil }
-    }
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
 }

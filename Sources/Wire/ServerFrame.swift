@@ -1,5 +1,4 @@
 import NIOCore
-import NIOWebSocket
 
 /// Builds complete server-to-client WebSocket frames (header + payload in one buffer).
 ///
@@ -7,12 +6,12 @@ import NIOWebSocket
 /// once and the same `ByteBuffer` (reference-counted storage) is written to every connection.
 public enum ServerFrame {
     /// Room reserved in front of the payload for the largest header (2 + 8 bytes).
-    static let headerReserve = 10
+    package static let headerReserve = 10
 
     /// Encodes the payload straight into the frame buffer, then writes the header into the reserved room
     /// in front of it: one allocation, no copy.
     public static func make(
-        opcode: WebSocketOpcode = .text, allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512,
+        opcode: FrameOpcode = .text, allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512,
         payload: (inout ByteBuffer) -> Void
     ) -> ByteBuffer {
         var buffer = begin(allocator: allocator, capacity: capacity)
@@ -30,12 +29,12 @@ public enum ServerFrame {
 
     /// Writes the header in front of the payload written since `begin`; `compressed` sets RSV1 (the payload is
     /// a permessage-deflate message).
-    public static func finish(_ buffer: ByteBuffer, opcode: WebSocketOpcode = .text, compressed: Bool = false) -> ByteBuffer {
+    public static func finish(_ buffer: ByteBuffer, opcode: FrameOpcode = .text, compressed: Bool = false) -> ByteBuffer {
         var buffer = buffer
         let length = buffer.readableBytes
         let headerLength = length <= 125 ? 2 : (length <= 0xFFFF ? 4 : 10)
         let start = headerReserve - headerLength
-        buffer.setInteger(0x80 | (compressed ? 0x40 : 0) | UInt8(webSocketOpcode: opcode), at: start)  // FIN, RSV1, opcode
+        buffer.setInteger(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue, at: start)  // FIN, RSV1, opcode
         switch headerLength {
         case 2: buffer.setInteger(UInt8(length), at: start + 1)
         case 4:
@@ -51,9 +50,9 @@ public enum ServerFrame {
 
     /// The opcode and payload of a text or binary frame built here (unmasked, one frame per message, RSV1
     /// clear); nil for control frames and anything else.
-    static func dataPayload(of frame: ByteBuffer) -> (opcode: WebSocketOpcode, payload: ByteBuffer)? {
+    package static func dataPayload(of frame: ByteBuffer) -> (opcode: FrameOpcode, payload: ByteBuffer)? {
         guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self), first & 0x70 == 0,
-            let opcode = WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F), opcode == .text || opcode == .binary,
+            let opcode = FrameOpcode(rawValue: first & 0x0F), opcode == .text || opcode == .binary,
             let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self)
         else { return nil }
         let headerLength = switch second & 0x7F {
@@ -76,15 +75,20 @@ public enum ServerFrame {
         return make(capacity: json.readableBytes) { $0.writeBuffer(&json) }
     }
 
-    public static func control(_ opcode: WebSocketOpcode, payload: ByteBuffer) -> ByteBuffer {
+    public static func control(_ opcode: FrameOpcode, payload: ByteBuffer) -> ByteBuffer {
         var payload = payload
         return make(opcode: opcode, capacity: payload.readableBytes) { $0.writeBuffer(&payload) }
     }
 
     public static func close(_ code: CloseCode) -> ByteBuffer {
-        make(opcode: .connectionClose, capacity: 2 + code.reason.utf8.count) { buffer in
+        make(opcode: .close, capacity: 2 + code.reason.utf8.count) { buffer in
             buffer.writeInteger(code.code)
             buffer.writeString(code.reason)
         }
     }
+}
+
+/// The RFC 6455 opcodes a server writes (§5.2), so building frames needs no WebSocket module.
+public enum FrameOpcode: UInt8, Sendable {
+    case continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA
 }
