@@ -73,7 +73,7 @@ let package = Package(
             // Files that are not Swift, compiled into the binary (`PackageResources`): no resource bundle to install.
             resources: [
                 .embedInCode("Resources/dashboard.html"), .embedInCode("Resources/client.js"),
-                .embedInCode("Resources/order.lua"),
+                .embedInCode("Resources/order.lua"), .embedInCode("Resources/history.lua"),
             ],
             swiftSettings: swiftSettings
         ),

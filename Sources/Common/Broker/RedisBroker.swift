@@ -15,7 +15,7 @@ import Synchronization
 /// Redis down: local clients are still served (subscribe, requests, ping); publishing fails with
 /// `BROKER_UNAVAILABLE` rather than reaching only some instances; `/ready` and `/health` report it; the
 /// broker reconnects with backoff and resubscribes by itself.
-final class RedisBroker: Service, Sendable {
+final class RedisBroker: Broker, Service, Sendable {
     private struct Connections {
         var command: RedisConnection?
         var subscriber: RedisConnection?
@@ -29,10 +29,8 @@ final class RedisBroker: Service, Sendable {
     let history: HistoryBounds
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let deliver: @Sendable (_ room: String, _ position: RoomPosition, _ envelope: ByteBuffer) -> Void
-    /// Called on every (re)connection: events published while this instance was cut off never reached it.
-    private let connected: @Sendable () -> Void
-    private let localRooms: @Sendable () async -> [String: Int]
+    /// Where the events Redis brings back reach this instance's subscribers.
+    private let delivery: EventDelivery
     private let connections = Mutex(Connections())
     private let available = Atomic<Bool>(false)
 
@@ -47,8 +45,7 @@ final class RedisBroker: Service, Sendable {
 
     init(
         address: RedisAddress, service: String, instanceID: String, presenceTTL: Double, history: HistoryBounds,
-        group: any EventLoopGroup, logger: Logger, deliver: @escaping @Sendable (String, RoomPosition, ByteBuffer) -> Void,
-        connected: @escaping @Sendable () -> Void, localRooms: @escaping @Sendable () async -> [String: Int]
+        group: any EventLoopGroup, logger: Logger, delivery: EventDelivery
     ) {
         self.address = address
         self.service = service
@@ -57,9 +54,7 @@ final class RedisBroker: Service, Sendable {
         self.history = history
         self.group = group
         self.logger = logger
-        self.deliver = deliver
-        self.connected = connected
-        self.localRooms = localRooms
+        self.delivery = delivery
     }
 
     var isAvailable: Bool { available.load(ordering: .relaxed) }
@@ -79,6 +74,21 @@ final class RedisBroker: Service, Sendable {
     /// per event its room's key index, room, envelope.
     /// The script is `Resources/order.lua`, embedded in the binary.
     static let orderScript = String(decoding: PackageResources.order_lua, as: UTF8.self)
+
+    func envelopeBuffer() -> ByteBuffer { ByteBuffer() }
+
+    /// Redis orders the events and brings them back to every instance, this one included; each event then
+    /// counts its room's members here.
+    func publish(_ events: [PreparedEvent], on loop: any EventLoop) -> [EventLoopFuture<Int>] {
+        let ordered = distribute(batch: events.map { ($0.room, $0.open) }, on: loop)
+        return events.map { event in ordered.flatMap { [hub = delivery.hub] in hub.memberCount(event.room, on: loop) } }
+    }
+
+    var sharesHistory: Bool { true }
+
+    var healthJSON: JSONObject? { ["type": "redis", "available": .bool(isAvailable), "instance": .string(instanceID)] }
+
+    var backgroundService: (any Service)? { self }
 
     /// Sends envelopes (without their closing brace, `Envelope.encodeOpen`) to every instance, in order, in one step.
     func distribute(batch: [(room: String, openEnvelope: ByteBuffer)], on loop: any EventLoop) -> EventLoopFuture<Void> {
@@ -114,7 +124,7 @@ final class RedisBroker: Service, Sendable {
             let room = Self.readLine(&payload), let seq = Self.readLine(&payload).flatMap({ Int($0) }),
             let epoch = Self.readLine(&payload)
         else { return }
-        deliver(room, RoomPosition(seq: seq, epoch: epoch), payload)
+        delivery.deliver(envelope: payload, at: RoomPosition(seq: seq, epoch: epoch), to: room)
     }
 
     private static func readLine(_ buffer: inout ByteBuffer) -> String? {
@@ -149,7 +159,7 @@ final class RedisBroker: Service, Sendable {
     }
 
     private func publishPresence(_ command: RedisConnection) async throws {
-        let rooms = await localRooms()
+        let rooms = (try? await delivery.hub.roomCounts(on: group.any()).get()) ?? [:]
         let counts = JSONObject(rooms.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })
         let ttl = String(max(1, Int(presenceTTL.rounded(.up))))
         _ = try await command.send(["SET", .string(presenceKey(instanceID)), .string(JSONWriter.string(counts)), "EX", .string(ttl)]).get()
@@ -188,7 +198,9 @@ final class RedisBroker: Service, Sendable {
             host: address.host, port: address.port, on: group, onPush: { [self] in received($0) }, onClose: onClose)
         connections.withLock { $0 = Connections(command: command, subscriber: subscriber) }
         _ = try await command.send(["PING"]).get()
-        connected()  // before SUBSCRIBE: what arrives from here on is complete
+        // Events published while this instance was cut off never reached it: resume then reads the streams in
+        // Redis. Before SUBSCRIBE: what arrives from here on is complete.
+        delivery.hub.forgetHistory()
         _ = try await subscriber.send(["SUBSCRIBE", .string(channel)]).get()
         try await publishPresence(command)
         available.store(true, ordering: .relaxed)

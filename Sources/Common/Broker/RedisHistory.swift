@@ -20,12 +20,8 @@ struct ClusterHistory: Sendable {
 extension RedisBroker {
     /// One atomic read of a room's counter, epoch and stream entries from `<seq>-1` on: consistent with the
     /// ordering script, so the position and the entries describe the same moment.
-    static let historyScript = #"""
-        local seq = redis.call('GET', KEYS[1])
-        local epoch = redis.call('GET', KEYS[2])
-        local entries = redis.call('XRANGE', KEYS[3], ARGV[1] .. '-1', '+')
-        return {seq or '0', epoch or '', entries}
-        """#
+    /// The script is `Resources/history.lua`, embedded in the binary.
+    static let historyScript = String(decoding: PackageResources.history_lua, as: UTF8.self)
 
     /// The events of `room` after `since`, from Redis; fails when Redis cannot be asked.
     func history(_ room: String, after since: RoomPosition, on loop: any EventLoop) -> EventLoopFuture<ClusterHistory> {

@@ -1,3 +1,4 @@
+import NIOCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,19 +7,29 @@ import MCP
 /// `/mcp`: the `websocket_*` tools over MCP's Streamable HTTP transport, answered in-process. With auth on it
 /// needs an API key (`X-API-Key` or `Authorization: Bearer`) or a token with `admin`; a browser `Origin` must be
 /// in `allowed_origins` (or be localhost when that list is empty), the MCP spec's DNS-rebinding rule.
-extension RealtimeServer {
-    func addMCP(to router: Router<BasicRequestContext>) {
+struct MCPRoute: RouteGroup {
+    let service: String
+    let settings: Settings
+    let lifecycle: Lifecycle
+    let sessions: MCPSessions
+    let authenticator: Authenticator?
+    let status: ServerStatus
+    let publisher: Publisher
+    let group: any EventLoopGroup
+
+    func add(to router: Router<BasicRequestContext>) {
         for method: HTTPRequest.Method in [.post, .get, .delete] {
-            router.on("/mcp", method: method) { request, _ in await self.mcp(request) }
+            router.on("/mcp", method: method) { request, _ in await mcp(request) }
         }
     }
 
     /// The tools' MCP server for one session, answering for this server with the client's identity.
     private func makeMCPServer(for identity: Identity) async -> Server {
-        let tools = WebSocketTools(
-            service: name, host: settings.host, port: lifecycle.port ?? settings.port,
-            backend: InProcessBackend(server: self, identity: identity))
-        return await MCPToolServer.make(service: name, tools: tools)
+        let backend = InProcessBackend(
+            status: status, publisher: publisher, group: group,
+            mayPublish: authenticator == nil || identity.mayPublish(service: service))
+        let tools = WebSocketTools(service: service, host: settings.host, port: lifecycle.port ?? settings.port, backend: backend)
+        return await MCPToolServer.make(service: service, tools: tools)
     }
 
     private func mcp(_ request: Request) async -> Response {
@@ -44,7 +55,7 @@ extension RealtimeServer {
             headers[field.name.rawName] = headers[field.name.rawName].map { $0 + ", " + field.value } ?? field.value
         }
         let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: "/mcp")
-        let response = await mcpSessions.handle(mcpRequest, identity: identity, makeServer: makeMCPServer)
+        let response = await sessions.handle(mcpRequest, identity: identity, makeServer: makeMCPServer)
         // A POST is answered with JSON: its stream ends with its one response (our tools send no progress), and
         // not every client reads SSE (the swift-sdk's client on Linux does not). GET keeps its SSE stream.
         if request.method == .post, case .stream(let stream, var headers) = response {
@@ -66,10 +77,10 @@ extension RealtimeServer {
     private func mcpIdentity(_ request: Request) async -> Result<Identity, Refusal> {
         guard let authenticator else { return .success(.anonymous) }
         do {
-            guard let identity = try await Self.presentedIdentity(request, authenticator) else {
+            guard let identity = try await HTTPReply.presentedIdentity(request, authenticator) else {
                 return .failure(Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
             }
-            guard identity.isAdmin(service: name) else {  // an API key counts as admin
+            guard identity.isAdmin(service: service) else {  // an API key counts as admin
                 return .failure(Refusal(403, "Forbidden: /mcp needs an API key or a token with 'admin'"))
             }
             return .success(identity)

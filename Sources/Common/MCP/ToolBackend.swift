@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where the `websocket_*` tools read their answers: the running service over HTTP (`<service> mcp` on stdio,
 /// `mcp call`), or the server itself in-process (`/mcp`).
 protocol ToolBackend: Sendable {
@@ -10,20 +12,26 @@ protocol ToolBackend: Sendable {
     func publish(room: String, event: String, data: JSONObject) async throws -> Int
 }
 
-/// The server answering for itself, with the identity of the MCP client (publishing needs its permission).
+/// The server answering for itself, with what the MCP client may do (publishing needs its permission).
 struct InProcessBackend: ToolBackend {
-    let server: RealtimeServer
-    let identity: Identity
+    let status: ServerStatus
+    let publisher: Publisher
+    let group: any EventLoopGroup
+    let mayPublish: Bool
 
-    func health() async throws -> JSONObject { try await server.health() }
-    func snapshot() async throws -> JSONObject { try await server.snapshot() }
-    func roomList() async throws -> JSONObject { try await server.roomList() }
-    func totals() async throws -> JSONObject { server.totals() }
+    func health() async throws -> JSONObject { try await status.health() }
+    func snapshot() async throws -> JSONObject { try await status.snapshot() }
+    func roomList() async throws -> JSONObject { try await status.roomList() }
+    func totals() async throws -> JSONObject { status.totals() }
 
     func publish(room: String, event: String, data: JSONObject) async throws -> Int {
-        guard server.authenticator == nil || identity.mayPublish(service: server.name) else {
+        guard mayPublish else {
             throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
         }
-        return try await server.publish(event: event, room: room, data: data).subscribers
+        do {
+            return try await publisher.publish(PublishItem(event: event, room: room, data: data), resultOn: group.any()).get()
+        } catch {
+            throw Publisher.failure(error)
+        }
     }
 }

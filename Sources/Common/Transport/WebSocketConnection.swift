@@ -44,23 +44,12 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     /// first compressed message and counted in `websocket_compression_contexts`.
     private var contextCompressor: FrameCompressor?
 
-    /// Rooms this connection is in, so leaving all of them on disconnect is O(rooms of this connection).
-    var rooms: Set<String> = []
-    /// Per room, the last `seq` this connection already has (replayed, or current when it joined): queued
-    /// older frames are not sent again. Empty for almost every connection, so the check costs one `isEmpty`.
-    var resumeGuards: [String: Int] = [:]
     /// Set when a heartbeat ping is out; cleared by any pong.
     var awaitingPong = false
     /// Set by the shard while the connection has writes waiting for the loop's batched flush.
     var pendingFlush = false
-    /// Message rate limit; owned by the server's dispatch.
-    var rateLimit: TokenBucket
-    /// The publish budget of a connection allowed to publish, made on its first publish; owned by the dispatch.
-    var publishBudget: TokenBucket?
-    /// Authentication state; owned by the server's dispatch.
-    var auth = ConnectionAuth()
-    /// Messages waiting for an earlier one's asynchronous work; owned by the server's dispatch.
-    var held = HeldMessages()
+    /// The client's state above the transport (rooms, auth, budgets); the dispatcher and the shard own it.
+    var session: ClientSession
     private(set) var isClosing = false
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
@@ -72,13 +61,13 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate,
         maxMessageSize: Int, messageRate: Int, drain: LingeringClose.Policy, deflate: PerMessageDeflate? = nil
     ) {
+        self.session = ClientSession(messageRate: messageRate)
         self.id = id
         self.slot = slot
         self.remoteAddress = remoteAddress
         self.shard = shard
         self.delegate = delegate
         self.maxMessageSize = maxMessageSize
-        self.rateLimit = TokenBucket(rate: messageRate)
         self.drain = drain
         self.deflate = deflate
     }
@@ -121,7 +110,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private func finish() {
         guard !isFinished else { return }
         isFinished = true
-        auth.cancelTimers()
+        session.auth.cancelTimers()
         slowConsumerCheck?.cancel()
         if contextCompressor != nil {
             contextCompressor = nil
@@ -306,7 +295,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
         isClosing = true
         fragments = nil
         delegate.connection(self, closingWith: code)
-        for room in rooms { shard.leave(room, self) }
+        shard.leaveAll(self)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(ServerFrame.close(code)), promise: written)
         if answering {

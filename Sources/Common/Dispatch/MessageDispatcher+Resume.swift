@@ -1,22 +1,20 @@
-import RESP
 import NIOCore
 
 /// Resume on a clustered service when this instance's own history cannot replay the gap (it started after
 /// the events, or was cut off from Redis): the room's stream in Redis is read instead (issue 8).
-extension RealtimeServer {
+extension MessageDispatcher {
     /// How long a subscribe waits for Redis before it goes on without a replay (a stalled Redis must not
     /// hold a connection's messages for ever).
     static let clusterReadTimeout = TimeAmount.seconds(2)
 
     func resumeFromCluster(_ request: Envelope, room: String, since: RoomPosition, _ connection: WebSocketConnection) {
-        guard let broker else { preconditionFailure("resumeFromCluster needs the Redis broker") }
         // Messages after this subscribe wait, so replies and events keep the order the client sent them in.
         hold(connection)
         let loop = connection.eventLoop
         let read = loop.makePromise(of: ClusterHistory.self)
         broker.history(room, after: since, on: loop).cascade(to: read)
         let timeout = loop.scheduleTask(in: Self.clusterReadTimeout) {
-            read.fail(RedisConnection.Failure(description: "history read timed out"))
+            read.fail(ProtocolError(.brokerUnavailable, "The room's history read timed out"))
         }
         let bound = NIOLoopBound(connection, eventLoop: loop)
         read.futureResult.whenComplete { [self] result in

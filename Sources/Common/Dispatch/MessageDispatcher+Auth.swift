@@ -2,18 +2,18 @@ import NIOCore
 
 /// Authentication of WebSocket connections (PROTOCOL §4): credentials with the upgrade, the first-frame
 /// `auth` request, token refresh, expiry. With auth off every connection is anonymous and may do everything.
-extension RealtimeServer {
+extension MessageDispatcher {
     /// Called once the connection is open: welcome at once, verify the upgrade's credential, or wait for `auth`.
     func startAuthentication(_ connection: WebSocketConnection) {
         guard authenticator != nil else { return sendWelcome(connection) }
-        if let credential = connection.auth.credential {
+        if let credential = connection.session.auth.credential {
             return verify(credential, for: connection, request: nil)
         }
-        connection.auth.waiting = true
+        connection.session.auth.waiting = true
         let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
-        connection.auth.deadline = connection.eventLoop.scheduleTask(in: .interval(settings.auth.timeout)) { [self] in
+        connection.session.auth.deadline = connection.eventLoop.scheduleTask(in: .interval(settings.auth.timeout)) { [self] in
             let connection = bound.value
-            guard connection.auth.waiting, !connection.held.active else { return }
+            guard connection.session.auth.waiting, !connection.session.held.active else { return }
             reply(to: connection, error: ProtocolError(.authRequired, "Authentication required: send an auth request first"),
                   correlationID: nil)
             connection.close(.authenticationRequired)
@@ -22,7 +22,7 @@ extension RealtimeServer {
 
     /// While auth is pending, only an `auth` request is acceptable; returns true when the message was handled here.
     func gateUnauthenticated(_ connection: WebSocketConnection, _ decoded: Result<Envelope, ProtocolError>) -> Bool {
-        guard connection.auth.waiting else { return false }
+        guard connection.session.auth.waiting else { return false }
         guard case .success(let request) = decoded, request.type == .request, request.event == "auth" else {
             let correlation = try? decoded.get().replyCorrelationID
             reply(to: connection, error: ProtocolError(.authRequired, "Authentication required"), correlationID: correlation)
@@ -57,10 +57,10 @@ extension RealtimeServer {
     }
 
     private func authenticated(_ connection: WebSocketConnection, as identity: Identity, request: Envelope?) {
-        let first = connection.auth.waiting || !connection.auth.identity.isAuthenticated
-        connection.auth.identity = identity
-        connection.auth.waiting = false
-        connection.auth.deadline?.cancel()
+        let first = connection.session.auth.waiting || !connection.session.auth.identity.isAuthenticated
+        connection.session.auth.identity = identity
+        connection.session.auth.waiting = false
+        connection.session.auth.deadline?.cancel()
         scheduleExpiry(connection)
         logger.info("authenticated", metadata: [
             "connection_id": "\(connection.id)", "user_id": "\(identity.userID ?? "-")", "via": "\(identity.source.rawValue)",
@@ -77,7 +77,7 @@ extension RealtimeServer {
     private func failAuthentication(_ connection: WebSocketConnection, _ error: ProtocolError, request: Envelope?) {
         logger.notice("authentication failed", metadata: ["connection_id": "\(connection.id)", "reason": "\(error.message)"])
         reply(to: connection, error: error, correlationID: request?.replyCorrelationID)
-        if connection.auth.identity.isAuthenticated {
+        if connection.session.auth.identity.isAuthenticated {
             release(connection)
         } else {
             connection.close(.authenticationFailed)
@@ -85,12 +85,12 @@ extension RealtimeServer {
     }
 
     private func scheduleExpiry(_ connection: WebSocketConnection) {
-        connection.auth.expiry?.cancel()
-        connection.auth.expiry = nil
-        guard let expiresAt = connection.auth.identity.expiresAt else { return }
+        connection.session.auth.expiry?.cancel()
+        connection.session.auth.expiry = nil
+        guard let expiresAt = connection.session.auth.identity.expiresAt else { return }
         let seconds = max(0, expiresAt - Double(Timestamp.currentMicroseconds()) / 1e6)
         let bound = NIOLoopBound(connection, eventLoop: connection.eventLoop)
-        connection.auth.expiry = connection.eventLoop.scheduleTask(in: .interval(seconds)) {
+        connection.session.auth.expiry = connection.eventLoop.scheduleTask(in: .interval(seconds)) {
             bound.value.close(.tokenExpired)
         }
     }

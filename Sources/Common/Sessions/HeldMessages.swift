@@ -13,10 +13,10 @@ struct HeldMessages {
     var messages: [(message: ByteBuffer, isText: Bool)] = []
 }
 
-extension RealtimeServer {
+extension MessageDispatcher {
     /// Holds the messages after the current one until `release(_:)`.
     func hold(_ connection: WebSocketConnection) {
-        connection.held.active = true
+        connection.session.held.active = true
     }
 
     /// Runs `work` off the loop while the connection's later messages are held, then `then` on the loop with
@@ -34,9 +34,9 @@ extension RealtimeServer {
 
     /// Handles the held messages in order; stops early if one of them has to wait in turn.
     func release(_ connection: WebSocketConnection) {
-        connection.held.active = false
-        while !connection.held.active, !connection.held.messages.isEmpty {
-            let (message, isText) = connection.held.messages.removeFirst()
+        connection.session.held.active = false
+        while !connection.session.held.active, !connection.session.held.messages.isEmpty {
+            let (message, isText) = connection.session.held.messages.removeFirst()
             self.connection(connection, received: message, isText: isText)
         }
     }

@@ -2,8 +2,14 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 
-/// Admission and set-up of WebSocket connections.
-extension RealtimeServer {
+/// Whether an upgrade request may become a WebSocket: path, origin, draining, and the connection limits.
+/// A refusal is answered with its HTTP status and a JSON body before any WebSocket exists.
+struct Admission: Sendable {
+    let settings: Settings
+    let lifecycle: Lifecycle
+    let statistics: Statistics
+    let addresses: AddressCounter
+
     /// WebSocket endpoints: `/` for old clients, `/ws` for new ones.
     static let webSocketPaths: Set<Substring> = ["/", "/ws"]
     static let echoPath: Substring = "/echo"
@@ -16,7 +22,9 @@ extension RealtimeServer {
         request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
     }
 
-    func admit(_ request: HTTPRequestHead, _ channel: any Channel) -> UpgradeRefusal? {
+    static func address(of channel: any Channel) -> String { channel.remoteAddress?.ipAddress ?? "unknown" }
+
+    func refusal(for request: HTTPRequestHead, on channel: any Channel) -> UpgradeRefusal? {
         let path = Self.path(of: request)
         guard Self.webSocketPaths.contains(path) || (settings.echoEndpoint && path == Self.echoPath) else {
             return UpgradeRefusal(.notFound, code: .notFound, "WebSocket endpoints are / and /ws")
@@ -27,7 +35,7 @@ extension RealtimeServer {
             return UpgradeRefusal(.forbidden, code: .originForbidden, "Origin '\(origin)' is not allowed")
         }
         guard !lifecycle.isDraining else { return Self.shuttingDown }
-        guard activeConnections < settings.maxConnections else {
+        guard statistics.activeConnections.load(ordering: .relaxed) < settings.maxConnections else {
             return UpgradeRefusal(
                 .serviceUnavailable, code: .serverAtCapacity,
                 "Server at maximum capacity (\(settings.maxConnections) connections)", headers: [("Retry-After", "5")])
@@ -39,22 +47,31 @@ extension RealtimeServer {
         }
         return nil
     }
+}
 
-    static func address(of channel: any Channel) -> String { channel.remoteAddress?.ipAddress ?? "unknown" }
+/// Turns an upgraded channel into a `WebSocketConnection` on its loop's shard, with the handler of its
+/// messages: the dispatcher for clients, the echo at `/echo`, or a service's metrics stream.
+struct ConnectionInstaller: Sendable {
+    let hub: Hub
+    let settings: Settings
+    let drainPolicy: LingeringClose.Policy
+    let clients: MessageDispatcher
+    let echo = EchoDelegate()
 
     func install(_ request: HTTPRequestHead, _ channel: any Channel, deflate: PerMessageDeflate?) throws {
-        try install(request, channel, deflate: deflate, delegate: Self.path(of: request) == Self.echoPath ? echo : self)
+        let delegate: any ConnectionDelegate = Admission.path(of: request) == Admission.echoPath ? echo : clients
+        try install(request, channel, deflate: deflate, delegate: delegate)
     }
 
-    /// The transport of every WebSocket, whoever handles its messages (clients, `/echo`, a metrics stream).
+    /// The transport of every WebSocket, whoever handles its messages.
     func install(
         _ request: HTTPRequestHead, _ channel: any Channel, deflate: PerMessageDeflate?, delegate: any ConnectionDelegate
     ) throws {
         let connection = WebSocketConnection(
-            id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Self.address(of: channel),
+            id: UUID4.make(), slot: hub.makeSlot(), remoteAddress: Admission.address(of: channel),
             shard: hub.shard(for: channel.eventLoop), delegate: delegate, maxMessageSize: settings.maxMessageSize,
             messageRate: settings.messageRateLimit, drain: drainPolicy, deflate: deflate)
-        connection.auth.credential = Credential.from(
+        connection.session.auth.credential = Credential.from(
             headers: request.headers.map { (name: $0.name, value: $0.value) }, uri: request.uri)
         // Past the high-water mark the channel turns unwritable and the connection closes as a slow consumer.
         try channel.syncOptions?.setOption(
@@ -62,52 +79,5 @@ extension RealtimeServer {
         try channel.pipeline.syncOperations.addHandler(
             WebSocketDecoder(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(connection)
-    }
-}
-
-extension RealtimeServer: ConnectionDelegate {
-    func connectionOpened(_ connection: WebSocketConnection) {
-        statistics.connectionOpened()
-        metrics.connectionOpened()
-        addresses.opened(connection.remoteAddress)
-        logger.info("connected", metadata: ["connection_id": "\(connection.id)", "remote": "\(connection.remoteAddress)"])
-        startAuthentication(connection)
-    }
-
-    func connectionClosed(_ connection: WebSocketConnection) {
-        statistics.activeConnections.subtract(1, ordering: .relaxed)
-        metrics.connectionClosed()
-        addresses.closed(connection.remoteAddress)
-        logger.info(
-            "disconnected",
-            metadata: ["connection_id": "\(connection.id)", "rooms": "\(connection.rooms.sorted().joined(separator: ","))"])
-    }
-
-    func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
-        guard let label = code.label else { return }  // an echoed close or shutdown: not an error
-        if code == .slowConsumer { metrics.slowConsumers.increment() }
-        metrics.connectionError(label)
-        logger.info(
-            "closing",
-            metadata: [
-                "connection_id": "\(connection.id)", "code": "\(code.code)", "reason": "\(code.reason)",
-                "rooms": "\(connection.rooms.sorted().joined(separator: ","))",
-            ])
-    }
-
-    /// The welcome (PROTOCOL §2): the reference's keys first, then our extensions.
-    func welcome(for connection: WebSocketConnection) -> JSONObject {
-        [
-            "connection_id": .string(connection.id),
-            "server": .string(name),
-            "message": .string(definition.welcomeMessage),
-            "authenticated": .bool(connection.auth.identity.isAuthenticated),
-            "secure": .bool(settings.tls.enabled),
-            "rate_limit": JSONValue(settings.messageRateLimit),
-            "tls_mode": settings.tls.enabled ? "WSS" : "WS",
-            "protocol_version": 1,
-            "heartbeat_interval": JSONValue(settings.heartbeatInterval),
-            "max_message_size": JSONValue(settings.maxMessageSize),
-        ]
     }
 }

@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Subscribe and unsubscribe (PROTOCOL §3), with resume from a position (`data.since`).
+extension MessageDispatcher {
+    /// Subscribe/unsubscribe in every form old and new clients send (PROTOCOL §3).
+    func changeSubscription(_ request: Envelope, subscribe: Bool, _ connection: WebSocketConnection)
+        throws(ProtocolError)
+    {
+        let action = subscribe ? "subscribe" : "unsubscribe"
+        guard let room = (request.data["channel"] ?? request.data["room"])?.stringValue, !room.isEmpty else {
+            throw ProtocolError(.invalidChannel, "\(action) requires data.channel (or data.room): a non-empty string")
+        }
+        guard subscribe else {
+            try RoomName.validate(room)
+            connection.shard.leave(room, connection)
+            return send(to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
+        }
+        try definition.catalog.validateSubscription(room)
+        if let channel = definition.catalog.channel(for: room), !connection.session.auth.identity.maySubscribe(channel, service: name) {
+            throw ProtocolError(.forbidden, "Not authorized to subscribe to \(room)")
+        }
+        guard connection.session.rooms.count < settings.maxSubscriptions || connection.session.rooms.contains(room) else {
+            throw ProtocolError(
+                .tooManySubscriptions, "A connection may be in at most \(settings.maxSubscriptions) rooms; unsubscribe first")
+        }
+        let since = try Self.position(request.data["since"])
+        if connection.session.rooms.contains(room) {
+            // Already subscribed: events are flowing; nothing to replay.
+            return send(to: connection, .response(to: request, event: action, data: ["status": "subscribed", "channel": .string(room)]))
+        }
+        // Clustered, and this instance cannot replay from its own history: read the room's stream in Redis.
+        guard let joined = hub.join(room, connection, since: since, onlyIfRecoverable: broker.sharesHistory) else {
+            return resumeFromCluster(request, room: room, since: since!, connection)
+        }
+        confirmSubscription(
+            request, room: room, recovered: since.map { _ in joined.replay != nil }, replay: joined.replay ?? [],
+            position: joined.position, connection)
+    }
+
+    /// The subscribe reply, then the replayed frames (before any live one: the guard set at join holds those).
+    func confirmSubscription(
+        _ request: Envelope, room: String, recovered: Bool?, replay: [ByteBuffer], position: RoomPosition?,
+        _ connection: WebSocketConnection
+    ) {
+        var reply: JSONObject = ["status": "subscribed", "channel": .string(room)]
+        if let position {
+            reply["seq"] = JSONValue(position.seq)
+            reply["epoch"] = .string(position.epoch)
+        }
+        if let recovered { reply["recovered"] = .bool(recovered) }
+        send(to: connection, .response(to: request, event: "subscribe", data: reply))
+        for frame in replay { connection.write(frame, flush: false) }
+        if !replay.isEmpty { connection.flush() }
+    }
+
+    /// `data.since`: `{"seq": N, "epoch": "E"}`, the last event the client has from this room.
+    static func position(_ value: JSONValue?) throws(ProtocolError) -> RoomPosition? {
+        guard let value, value != .null else { return nil }
+        guard let seq = value["seq"]?.intValue, seq >= 0, let epoch = value["epoch"]?.stringValue else {
+            throw .validation("data.since must be {\"seq\": <integer >= 0>, \"epoch\": <string>}")
+        }
+        return RoomPosition(seq: Int(seq), epoch: epoch)
+    }
+}
