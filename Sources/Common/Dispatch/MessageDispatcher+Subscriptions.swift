@@ -12,7 +12,7 @@ extension MessageDispatcher {
         }
         guard subscribe else {
             try RoomName.validate(room)
-            connection.shard.leave(room, connection)
+            hub.shard(for: connection.eventLoop).leave(room, connection)
             return send(to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
         }
         try definition.catalog.validateSubscription(room)

@@ -97,7 +97,7 @@ final class Hub: Sendable {
             (since.flatMap { history.frames(room, after: $0) }, history.position(room))
         }
         if onlyIfRecoverable, since != nil, entries == nil { return nil }
-        connection.shard.join(room, connection)
+        shard(for: connection.eventLoop).join(room, connection)
         // Anything up to here is covered by the replay (or by the client itself, when it is up to date).
         if let entries, let since {
             connection.session.resumeGuards[room] = entries.last?.seq ?? since.seq
@@ -116,7 +116,7 @@ final class Hub: Sendable {
             return history.frames(room, after: snapshot)
         }
         guard let entries else { return nil }
-        connection.shard.join(room, connection)
+        shard(for: connection.eventLoop).join(room, connection)
         connection.session.resumeGuards[room] = entries.last?.seq ?? snapshot.seq
         return entries.map(\.frame)
     }
@@ -149,7 +149,7 @@ final class Hub: Sendable {
 /// once, and each member gets one write of it per pass instead of one per frame (a channel write costs far
 /// more than copying a few hundred bytes once). Anything else written to a connection (a reply, a pong, a
 /// close) first writes out the pending batches, so every connection still sees one total order.
-final class LoopShard: @unchecked Sendable {
+final class LoopShard: ConnectionScheduler, @unchecked Sendable {
     let eventLoop: any EventLoop
     private var connections: [Int: WebSocketConnection] = [:]
     private var rooms: [String: [Int: WebSocketConnection]] = [:]

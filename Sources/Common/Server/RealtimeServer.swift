@@ -48,7 +48,9 @@ public final class RealtimeServer: Sendable {
             group: group,
             history: RoomHistories(size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms),
             compression: settings.compression)
-        let delivery = EventDelivery(hub: hub, definition: definition, statistics: statistics, metrics: metrics, group: group)
+        let delivery = EventDelivery(
+            hub: hub, catalog: definition.catalog, observers: definition.observers, statistics: statistics, metrics: metrics,
+            group: group)
         broker = Self.makeBroker(settings: settings, service: definition.name, delivery: delivery, group: group, logger: logger)
         publisher = Publisher(catalog: definition.catalog, broker: broker, batchMax: settings.publishBatchMax)
         status = ServerStatus(

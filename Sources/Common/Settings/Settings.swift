@@ -198,14 +198,6 @@ public struct TLSSettings: Sendable, Equatable {
 }
 
 
-extension Settings {
-    /// The bounds of the drain that ends every close the server starts (WebSocket closes, refused requests).
-    func drainPolicy(metrics: ServerMetrics) -> LingeringClose.Policy {
-        LingeringClose.Policy(
-            timeout: .interval(closeDrainTimeout), maxBytes: closeDrainBytes, ended: { metrics.drainEnded($0) })
-    }
-}
-
 extension TimeAmount {
     /// A duration from a settings value in (fractional) seconds.
     static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }

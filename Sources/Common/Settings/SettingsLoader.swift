@@ -118,8 +118,8 @@ public enum SettingsLoader {
     ///   - configPath: an explicit `--config`; nil means `<PREFIX>_WS_CONFIG` or `settings/<service>.yaml`,
     ///     which may be absent (defaults apply) only when nobody asked for it explicitly.
     ///   - flags: command-line overrides by YAML key name.
-    public static func load(
-        service: ServiceDefinition, configPath: String?, environment: [String: String], flags: [String: String]
+    static func load(
+        service: SettingsScope, configPath: String?, environment: [String: String], flags: [String: String]
     ) throws(SettingsError) -> Settings {
         var settings = Settings(port: service.defaultPort)
         let explicitPath = configPath ?? environment[service.environmentPrefix + "_WS_CONFIG"]
@@ -187,11 +187,11 @@ public enum SettingsLoader {
     }
 
     static func apply(
-        _ values: [String: Any], to settings: inout Settings, source: String, service: ServiceDefinition
+        _ values: [String: Any], to settings: inout Settings, source: String, service: SettingsScope
     ) throws(SettingsError) {
         let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
         for name in values.keys.sorted() {
-            if name.hasPrefix("metrics_stream."), service.metricsStream == nil {
+            if name.hasPrefix("metrics_stream."), !service.hasMetricsStream {
                 throw SettingsError(description: "\(source): \(name): \(service.name) serves no metrics stream (session-buddy does)")
             }
             guard let key = known[name] else {
@@ -324,4 +324,16 @@ public enum SettingsLoader {
         let name = try oneOf(CompressionSettings.Mode.allCases.map(\.rawValue))(raw)
         return CompressionSettings.Mode(rawValue: name)!
     }
+}
+
+/// What the loader needs to know of the service it loads settings for.
+struct SettingsScope: Sendable {
+    let name: String
+    let defaultPort: Int
+    /// `MAHAVISHNU` reads `MAHAVISHNU_WS_PORT`, ...
+    let environmentPrefix: String
+    /// Upstream's own variable names, mapped to our keys.
+    let environmentAliases: [String: String]
+    /// `metrics_stream.*` keys are accepted only for a service that serves one.
+    let hasMetricsStream: Bool
 }

@@ -31,7 +31,8 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     /// A process-unique small integer: cheaper than the uuid as a dictionary key on the hot path.
     let slot: Int
     let remoteAddress: String
-    let shard: LoopShard
+    /// The loop that owns this connection (the fan-out shard).
+    let shard: any ConnectionScheduler
     /// When the upgrade completed (for the upgrade-to-welcome latency).
     let openedAt = NIODeadline.now()
     private let delegate: any ConnectionDelegate
@@ -58,7 +59,7 @@ final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendable {
     private var fragmentsAreCompressed = false
 
     init(
-        id: String, slot: Int, remoteAddress: String, shard: LoopShard, delegate: any ConnectionDelegate,
+        id: String, slot: Int, remoteAddress: String, shard: any ConnectionScheduler, delegate: any ConnectionDelegate,
         maxMessageSize: Int, messageRate: Int, drain: LingeringClose.Policy, deflate: PerMessageDeflate? = nil
     ) {
         self.session = ClientSession(messageRate: messageRate)

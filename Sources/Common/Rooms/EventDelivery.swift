@@ -10,10 +10,13 @@ final class EventDelivery: Sendable {
     private let metrics: ServerMetrics
     private let group: any EventLoopGroup
 
-    init(hub: Hub, definition: ServiceDefinition, statistics: Statistics, metrics: ServerMetrics, group: any EventLoopGroup) {
+    init(
+        hub: Hub, catalog: EventCatalog, observers: [@Sendable (PublishedEvent) -> Void], statistics: Statistics,
+        metrics: ServerMetrics, group: any EventLoopGroup
+    ) {
         self.hub = hub
-        self.observers = definition.observers
-        self.catalog = definition.catalog
+        self.observers = observers
+        self.catalog = catalog
         self.statistics = statistics
         self.metrics = metrics
         self.group = group

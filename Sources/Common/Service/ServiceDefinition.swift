@@ -32,13 +32,6 @@ public struct RequestSpec: Sendable {
     }
 }
 
-/// An event that passed validation, as observers (projections) see it.
-public struct PublishedEvent: Sendable {
-    public let event: String
-    public let room: String
-    public let data: JSONObject
-}
-
 /// Everything a service registers on the shared server: its identity, channels, events, requests and the
 /// observers that keep its projection of state. The server does the rest.
 public struct ServiceDefinition: Sendable {
