@@ -95,7 +95,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BackboneClientTests", dependencies: ["BackboneClient", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackboneClientTests", dependencies: ["BackboneClient", "Common", "TestSupport"], swiftSettings: swiftSettings),
         // The benchmark's load generator: plain SwiftNIO, no Task per message (scripts/bench drives it).
         .executableTarget(
             name: "LoadGenerator",
@@ -130,14 +131,19 @@ let package = Package(
         .testTarget(
             name: "CommonTests",
             dependencies: [
-                "Common", "RESP", "Wire", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "MCP", package: "swift-sdk"),
+                "Common", "RESP", "Wire", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "MahavishnuTests", dependencies: ["Mahavishnu", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MahavishnuTests", dependencies: ["Mahavishnu", "Common", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AkoshaTests", dependencies: ["Akosha", "Common", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CrackerjackTests", dependencies: ["Crackerjack", "Common", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SessionBuddyTests", dependencies: ["SessionBuddy", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CrackerjackTests", dependencies: ["Crackerjack", "Common", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SessionBuddyTests", dependencies: ["SessionBuddy", "Common", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

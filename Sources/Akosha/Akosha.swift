@@ -25,24 +25,32 @@ enum Akosha {
         static let patternDetected = EventSpec(
             "pattern.detected", in: patterns,
             // Aliases: the integration report's `type`, which producers written from it send.
-            [.init("pattern_id", .string), .init("pattern_type", .string, aliases: ["type"]), .init("description", .string),
-             .init("confidence", .number)],
+            [
+                .init("pattern_id", .string), .init("pattern_type", .string, aliases: ["type"]), .init("description", .string),
+                .init("confidence", .number),
+            ],
             "A pattern was detected; extra metadata keys follow the required ones")
         static let anomalyDetected = EventSpec(
             "anomaly.detected", in: anomalies,
-            [.init("anomaly_id", .string), .init("anomaly_type", .string, aliases: ["type"]), .init("severity", .string),
-             .init("description", .string), .init("metrics", .object)],
+            [
+                .init("anomaly_id", .string), .init("anomaly_type", .string, aliases: ["type"]), .init("severity", .string),
+                .init("description", .string), .init("metrics", .object),
+            ],
             "An anomaly was detected")
         static let insightGenerated = EventSpec(
             "insight.generated", in: insights,
-            [.init("insight_id", .string), .init("insight_type", .string, aliases: ["type"]), .init("title", .string),
-             .init("description", .string), .init("data", .object)],
+            [
+                .init("insight_id", .string), .init("insight_type", .string, aliases: ["type"]), .init("title", .string),
+                .init("description", .string), .init("data", .object),
+            ],
             "An insight was generated")
         static let aggregationCompleted = EventSpec(
             "aggregation.completed", in: metrics,
-            [.init("aggregation_id", .string), .init("aggregation_type", .string, aliases: ["type"]),
-             .init("record_count", .integer),
-             .init("summary", .object)],
+            [
+                .init("aggregation_id", .string), .init("aggregation_type", .string, aliases: ["type"]),
+                .init("record_count", .integer),
+                .init("summary", .object),
+            ],
             "An aggregation run finished")
 
         static let all = [patternDetected, anomalyDetected, insightGenerated, aggregationCompleted]

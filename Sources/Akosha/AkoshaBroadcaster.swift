@@ -14,8 +14,10 @@ public struct AkoshaBroadcaster: Sendable {
     ) async throws(ProtocolError) -> PublishReceipt {
         try await sender.send(
             Events.patternDetected, patternType,
-            ["pattern_id": .string(patternID), "pattern_type": .string(patternType),
-             "description": .string(description), "confidence": .double(confidence)],
+            [
+                "pattern_id": .string(patternID), "pattern_type": .string(patternType),
+                "description": .string(description), "confidence": .double(confidence),
+            ],
             extra: metadata)
     }
 
@@ -25,8 +27,10 @@ public struct AkoshaBroadcaster: Sendable {
     ) async throws(ProtocolError) -> PublishReceipt {
         try await sender.send(
             Events.anomalyDetected,
-            ["anomaly_id": .string(anomalyID), "anomaly_type": .string(anomalyType), "severity": .string(severity),
-             "description": .string(description), "metrics": .object(metrics)])
+            [
+                "anomaly_id": .string(anomalyID), "anomaly_type": .string(anomalyType), "severity": .string(severity),
+                "description": .string(description), "metrics": .object(metrics),
+            ])
     }
 
     @discardableResult
@@ -35,8 +39,10 @@ public struct AkoshaBroadcaster: Sendable {
     ) async throws(ProtocolError) -> PublishReceipt {
         try await sender.send(
             Events.insightGenerated,
-            ["insight_id": .string(insightID), "insight_type": .string(insightType), "title": .string(title),
-             "description": .string(description), "data": .object(data)])
+            [
+                "insight_id": .string(insightID), "insight_type": .string(insightType), "title": .string(title),
+                "description": .string(description), "data": .object(data),
+            ])
     }
 
     @discardableResult
@@ -45,7 +51,9 @@ public struct AkoshaBroadcaster: Sendable {
     ) async throws(ProtocolError) -> PublishReceipt {
         try await sender.send(
             Events.aggregationCompleted,
-            ["aggregation_id": .string(aggregationID), "aggregation_type": .string(aggregationType),
-             "record_count": JSONValue(recordCount), "summary": .object(summary)])
+            [
+                "aggregation_id": .string(aggregationID), "aggregation_type": .string(aggregationType),
+                "record_count": JSONValue(recordCount), "summary": .object(summary),
+            ])
     }
 }

@@ -152,10 +152,11 @@ public actor BackboneClient {
         ) { inbound, outbound, _ in
             await self.opened(outbound, url: url)
             for try await message in inbound.messages(maxSize: 16 << 20) {
-                let text: String = switch message {
-                case .text(let text): text
-                case .binary(let buffer): String(buffer: buffer)
-                }
+                let text: String =
+                    switch message {
+                    case .text(let text): text
+                    case .binary(let buffer): String(buffer: buffer)
+                    }
                 await self.received(text)
             }
         }

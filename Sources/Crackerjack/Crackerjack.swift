@@ -26,23 +26,31 @@ enum Crackerjack {
     enum Events {
         static let testStarted = EventSpec(
             "test.started", in: test,
-            [.init("run_id", .string), .init("test_suite", .string, aliases: ["suite"]),
-             .init("total_tests", .integer, aliases: ["total"])],
+            [
+                .init("run_id", .string), .init("test_suite", .string, aliases: ["suite"]),
+                .init("total_tests", .integer, aliases: ["total"]),
+            ],
             "A test run began")
         static let testCompleted = EventSpec(
             "test.completed", in: test,
-            [.init("run_id", .string), .init("tests_completed", .integer, aliases: ["completed"]),
-             .init("tests_failed", .integer, aliases: ["failed"]), .init("duration_seconds", .number, aliases: ["duration"])],
+            [
+                .init("run_id", .string), .init("tests_completed", .integer, aliases: ["completed"]),
+                .init("tests_failed", .integer, aliases: ["failed"]), .init("duration_seconds", .number, aliases: ["duration"]),
+            ],
             "A test run finished")
         static let testFailed = EventSpec(
             "test.failed", in: test,
-            [.init("run_id", .string), .init("test_name", .string), .init("error", .string),
-             .init("traceback", .string)],
+            [
+                .init("run_id", .string), .init("test_name", .string), .init("error", .string),
+                .init("traceback", .string),
+            ],
             "One test of the run failed")
         static let qualityGateChecked = EventSpec(
             "quality_gate.checked", in: quality,
-            [.init("project", .string), .init("gate_name", .string, aliases: ["name"]), .init("status", .string),
-             .init("score", .number), .init("threshold", .number)],
+            [
+                .init("project", .string), .init("gate_name", .string, aliases: ["name"]), .init("status", .string),
+                .init("score", .number), .init("threshold", .number),
+            ],
             "A quality gate was evaluated")
         static let coverageUpdated = EventSpec(
             "coverage.updated", in: quality, coverageFields, "New coverage figures for the project")

@@ -15,38 +15,52 @@ public struct CrackerjackBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func testCompleted(runID: String, testsCompleted: Int, testsFailed: Int, durationSeconds: Double)
+    public func testCompleted(
+        runID: String, testsCompleted: Int, testsFailed: Int, durationSeconds: Double
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
             Events.testCompleted, runID,
-            ["run_id": .string(runID), "tests_completed": JSONValue(testsCompleted),
-             "tests_failed": JSONValue(testsFailed), "duration_seconds": .double(durationSeconds)])
+            [
+                "run_id": .string(runID), "tests_completed": JSONValue(testsCompleted),
+                "tests_failed": JSONValue(testsFailed), "duration_seconds": .double(durationSeconds),
+            ])
     }
 
     @discardableResult
-    public func testFailed(runID: String, testName: String, error: String, traceback: String)
+    public func testFailed(
+        runID: String, testName: String, error: String, traceback: String
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
             Events.testFailed, runID,
-            ["run_id": .string(runID), "test_name": .string(testName), "error": .string(error),
-             "traceback": .string(traceback)])
+            [
+                "run_id": .string(runID), "test_name": .string(testName), "error": .string(error),
+                "traceback": .string(traceback),
+            ])
     }
 
     @discardableResult
-    public func qualityGateChecked(project: String, gateName: String, status: String, score: Double, threshold: Double)
+    public func qualityGateChecked(
+        project: String, gateName: String, status: String, score: Double, threshold: Double
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
             Events.qualityGateChecked, project,
-            ["project": .string(project), "gate_name": .string(gateName), "status": .string(status),
-             "score": .double(score), "threshold": .double(threshold)])
+            [
+                "project": .string(project), "gate_name": .string(gateName), "status": .string(status),
+                "score": .double(score), "threshold": .double(threshold),
+            ])
     }
 
     /// Reported in the project's `quality:` room and in the `coverage` feed.
     @discardableResult
-    public func coverageUpdated(project: String, lineCoverage: Double, branchCoverage: Double, pathCoverage: Double)
+    public func coverageUpdated(
+        project: String, lineCoverage: Double, branchCoverage: Double, pathCoverage: Double
+    )
         async throws(ProtocolError) -> [PublishReceipt]
     {
         let fields: JSONObject = [

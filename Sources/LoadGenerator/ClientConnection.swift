@@ -191,8 +191,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 guard available >= header + length else { break }
                 let start = offset + header
                 offset = start + length
-                handleFrame(fin: first & 0x80 != 0, compressed: first & 0x40 != 0, opcode: first & 0x0F,
-                            payload: UnsafeRawBufferPointer(rebasing: bytes[start..<start + length]))
+                handleFrame(
+                    fin: first & 0x80 != 0, compressed: first & 0x40 != 0, opcode: first & 0x0F,
+                    payload: UnsafeRawBufferPointer(rebasing: bytes[start..<start + length]))
             }
             return offset
         }

@@ -19,8 +19,9 @@ final class ConnectScenario: Scenario, ClientEvents, Runnable, @unchecked Sendab
         self.hold = hold
         baseline = options.serverPid.flatMap(ProcessUsage.read)
         try super.init(loop: loop, options: options)
-        connector = try Connector(loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
-                                  sourceAddresses: options.sourceAddresses, events: self)
+        connector = try Connector(
+            loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
+            sourceAddresses: options.sourceAddresses, events: self)
     }
 
     func run() -> EventLoopFuture<JSON> {
@@ -40,10 +41,12 @@ final class ConnectScenario: Scenario, ClientEvents, Runnable, @unchecked Sendab
     private func report(_ connectUsage: [(String, JSON)]) -> JSON {
         let held = connector.opened - closedWhileHeld
         let now = options.serverPid.flatMap(ProcessUsage.read)
-        var line = header(name, [
-            ("connections", .int(connections)), ("concurrency", .int(options.concurrency)),
-            ("source_addresses", .int(options.sourceAddresses)), ("hold_s", .number(hold)),
-        ])
+        var line = header(
+            name,
+            [
+                ("connections", .int(connections)), ("concurrency", .int(options.concurrency)),
+                ("source_addresses", .int(options.sourceAddresses)), ("hold_s", .number(hold)),
+            ])
         line += [
             ("opened", .int(connector.opened)), ("failed", .int(connector.failures)), ("held", .int(held)),
             ("welcomes", .int(welcomes)), ("deflate_negotiated", .int(connector.connections.filter(\.negotiatedDeflate).count)),

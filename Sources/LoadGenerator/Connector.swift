@@ -29,7 +29,9 @@ final class Connector: @unchecked Sendable {
     /// IP_BIND_ADDRESS_NO_PORT from <linux/in.h> (Linux 4.2+), not exported by Glibc's Swift module.
     static let bindAddressNoPort: CInt = 24
 
-    init(loop: any EventLoop, targets: [Target], total: Int, concurrency: Int, sourceAddresses: Int, events: any ClientEvents) throws {
+    init(
+        loop: any EventLoop, targets: [Target], total: Int, concurrency: Int, sourceAddresses: Int, events: any ClientEvents
+    ) throws {
         self.loop = loop
         self.targets = targets
         self.total = total
@@ -97,7 +99,8 @@ final class Connector: @unchecked Sendable {
                 // IP_BIND_ADDRESS_NO_PORT: pick the port at connect() time, unique per 4-tuple. Without it bind()
                 // reserves a port for every destination and scans the bind table, which gets slow (seconds of
                 // kernel time) once earlier runs left tens of thousands of TIME_WAIT ports on that address.
-                bootstrap = bootstrap
+                bootstrap =
+                    bootstrap
                     .channelOption(ChannelOptions.ipOption(.init(rawValue: Self.bindAddressNoPort)), value: 1)
                     .bind(to: sources[launched % sources.count])
             }

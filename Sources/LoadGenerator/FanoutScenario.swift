@@ -82,11 +82,15 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         hints = Array(repeating: -1, count: config.subscribers)
         isSubscribed = Array(repeating: false, count: config.subscribers)
         roomSeq = Array(repeating: 0, count: config.rooms)
-        pads = config.textPad ? (0..<64).map { ReportText.make(bytes: config.payloadBytes, seed: $0) } : [String(repeating: "x", count: config.payloadBytes)]
+        pads =
+            config.textPad
+            ? (0..<64).map { ReportText.make(bytes: config.payloadBytes, seed: $0) }
+            : [String(repeating: "x", count: config.payloadBytes)]
         try super.init(loop: loop, options: options)
         latencies.reserve(expected)
-        connector = try Connector(loop: loop, targets: targets, total: config.subscribers + 1, concurrency: options.concurrency,
-                                  sourceAddresses: options.sourceAddresses, events: self)
+        connector = try Connector(
+            loop: loop, targets: targets, total: config.subscribers + 1, concurrency: options.concurrency,
+            sourceAddresses: options.sourceAddresses, events: self)
     }
 
     func run() -> EventLoopFuture<JSON> {
@@ -147,10 +151,13 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             httpProducer.post(count == 1 && config.batch == 1 ? events[0] : "[" + events.joined(separator: ",") + "]")
         } else if config.batch == 1 {
             let event = events[0].dropFirst()  // {"room":...} → the publish request's data
-            publisher?.write(ClientFrame.text("{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{" + event + "}"))
+            publisher?.write(
+                ClientFrame.text("{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{" + event + "}"))
         } else {
-            publisher?.write(ClientFrame.text(
-                "{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{\"events\":[" + events.joined(separator: ",") + "]}}"))
+            publisher?.write(
+                ClientFrame.text(
+                    "{\"type\":\"request\",\"event\":\"publish\",\"id\":\"p\(sent)\",\"data\":{\"events\":["
+                        + events.joined(separator: ",") + "]}}"))
         }
     }
 
@@ -215,7 +222,8 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
             if sentMicros >= 0 { latencies.add(micros: Clock.micros(at: now) - sentMicros) }
             lastDeliveryAt = now
             if delivered == expected { finish(timedOut: false) }
-        } else if !isSubscribed[index], Scan.contains(Scan.typeAck, in: message) || Scan.contains(Scan.typeResponse, in: message) {
+        } else if !isSubscribed[index], Scan.contains(Scan.typeAck, in: message) || Scan.contains(Scan.typeResponse, in: message)
+        {
             isSubscribed[index] = true
             subscribed += 1
         } else if Scan.contains(Scan.typeError, in: message) {
@@ -258,13 +266,15 @@ final class FanoutScenario: Scenario, ClientEvents, Runnable, @unchecked Sendabl
         let elapsed = Clock.seconds(max(lastDeliveryAt, startedAt) - startedAt)
         let ackElapsed = Clock.seconds(max(lastAckAt, startedAt) - startedAt)
         let incomplete = (0..<config.subscribers).filter { lastSeq[$0] != roomSeq[$0 % config.rooms] }.count
-        var line = header(config.name, [
-            ("subscribers", .int(config.subscribers)), ("rooms", .int(config.rooms)), ("publishes", .int(config.publishes)),
-            ("rate", config.rate > 0 ? .number(config.rate) : .string("max")), ("window", .int(config.window)),
-            ("payload_bytes", .int(config.payloadBytes)), ("event", .string(eventName)),
-            ("batch", .int(config.batch)), ("producer", .string(config.http ? "http" : "websocket")),
-            ("deflate_offered", .bool(options.deflate)), ("text_pad", .bool(config.textPad)),
-        ])
+        var line = header(
+            config.name,
+            [
+                ("subscribers", .int(config.subscribers)), ("rooms", .int(config.rooms)), ("publishes", .int(config.publishes)),
+                ("rate", config.rate > 0 ? .number(config.rate) : .string("max")), ("window", .int(config.window)),
+                ("payload_bytes", .int(config.payloadBytes)), ("event", .string(eventName)),
+                ("batch", .int(config.batch)), ("producer", .string(config.http ? "http" : "websocket")),
+                ("deflate_offered", .bool(options.deflate)), ("text_pad", .bool(config.textPad)),
+            ])
         line += [
             ("deliveries", .int(delivered)), ("expected", .int(expected)), ("lost", .int(expected - delivered)),
             ("gaps", .int(gaps)), ("reordered", .int(backwards)), ("subscribers_incomplete", .int(incomplete)),

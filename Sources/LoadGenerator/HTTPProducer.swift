@@ -19,7 +19,9 @@ final class HTTPProducer: ChannelInboundHandler, @unchecked Sendable {
         self.answered = answered
     }
 
-    static func connect(to target: Target, on loop: any EventLoop, answered: @escaping (Int) -> Void) -> EventLoopFuture<HTTPProducer> {
+    static func connect(
+        to target: Target, on loop: any EventLoop, answered: @escaping (Int) -> Void
+    ) -> EventLoopFuture<HTTPProducer> {
         let producer = HTTPProducer(host: target.hostHeader, answered: answered)
         return ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

@@ -14,9 +14,11 @@ struct LoadGen: ParsableCommand {
 }
 
 struct CommonOptions: ParsableArguments {
-    @Option(help: "Server URL (ws://IP:PORT/path); several, comma-separated, spread connection i over URL i mod n.") var url = "ws://127.0.0.1:8690/ws"
+    @Option(help: "Server URL (ws://IP:PORT/path); several, comma-separated, spread connection i over URL i mod n.") var url =
+        "ws://127.0.0.1:8690/ws"
     @Option(help: "Server name for the result line.") var label = "server"
-    @Option(help: "Server PID (or PIDs, comma-separated): CPU time and RSS are read from /proc and summed.") var serverPid: String?
+    @Option(help: "Server PID (or PIDs, comma-separated): CPU time and RSS are read from /proc and summed.") var serverPid:
+        String?
     @Option(help: "Hard limit for the whole scenario, seconds.") var timeout = 300.0
     @Option(help: "Handshakes in flight while connecting.") var concurrency = 64
     @Option(help: "Bind client sockets round-robin to 127.0.0.2 ... 127.0.0.(N+1); 0 = let the kernel pick.")
@@ -43,8 +45,11 @@ enum Runner {
             fflush(nil)  // all streams: stdout itself is not concurrency-safe to name
             exit(0)
         } catch {
-            print(JSON.object([("scenario", .string(scenario)), ("server", .string(options.label)),
-                               ("error", .string("\(error)"))]).text)
+            print(
+                JSON.object([
+                    ("scenario", .string(scenario)), ("server", .string(options.label)),
+                    ("error", .string("\(error)")),
+                ]).text)
             fflush(nil)  // all streams: stdout itself is not concurrency-safe to name
             exit(2)
         }

@@ -26,8 +26,9 @@ struct ProcessUsage: Sendable {
         let each = pids.split(separator: ",").map { readOne(String($0)) }
         guard !each.isEmpty, !each.contains(where: { $0 == nil }) else { return nil }
         return each.compactMap { $0 }.reduce(ProcessUsage(cpuSeconds: 0, rssKiB: 0, peakRssKiB: 0)) {
-            ProcessUsage(cpuSeconds: $0.cpuSeconds + $1.cpuSeconds, rssKiB: $0.rssKiB + $1.rssKiB,
-                         peakRssKiB: $0.peakRssKiB + $1.peakRssKiB)
+            ProcessUsage(
+                cpuSeconds: $0.cpuSeconds + $1.cpuSeconds, rssKiB: $0.rssKiB + $1.rssKiB,
+                peakRssKiB: $0.peakRssKiB + $1.peakRssKiB)
         }
     }
 
@@ -91,8 +92,10 @@ struct CPUWindow {
         }
         if let start = serverStart, let pid = serverPID, let now = ProcessUsage.read(pid) {
             let cpu = now.cpuSeconds - start.cpuSeconds
-            out += [("server_cpu_s", .number(cpu)), ("server_cpu_pct", .number(100 * cpu / elapsed)),
-                    ("server_rss_kib", .int(now.rssKiB)), ("server_peak_rss_kib", .int(now.peakRssKiB))]
+            out += [
+                ("server_cpu_s", .number(cpu)), ("server_cpu_pct", .number(100 * cpu / elapsed)),
+                ("server_rss_kib", .int(now.rssKiB)), ("server_peak_rss_kib", .int(now.peakRssKiB)),
+            ]
         }
         return out
     }

@@ -30,8 +30,9 @@ final class PingScenario: Scenario, ClientEvents, Runnable, @unchecked Sendable 
         outstanding = Array(repeating: 0, count: connections)
         try super.init(loop: loop, options: options)
         latencies.reserve(Int(duration * 200_000))
-        connector = try Connector(loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
-                                  sourceAddresses: options.sourceAddresses, events: self)
+        connector = try Connector(
+            loop: loop, targets: targets, total: connections, concurrency: options.concurrency,
+            sourceAddresses: options.sourceAddresses, events: self)
     }
 
     func run() -> EventLoopFuture<JSON> {
@@ -98,9 +99,11 @@ final class PingScenario: Scenario, ClientEvents, Runnable, @unchecked Sendable 
         result = nil
         let usage = cpu.report()
         let elapsed = Clock.seconds(max(lastPongAt, startedAt) - startedAt)
-        var line = header("ping", [
-            ("connections", .int(connections)), ("in_flight", .int(inFlight)), ("duration_s", .number(duration)),
-        ])
+        var line = header(
+            "ping",
+            [
+                ("connections", .int(connections)), ("in_flight", .int(inFlight)), ("duration_s", .number(duration)),
+            ])
         line += [
             ("round_trips", .int(pongs)), ("round_trips_per_s", .number(elapsed > 0 ? Double(pongs) / elapsed : 0)),
             ("elapsed_s", .number(elapsed)), ("latency_ms", latencies.summary()), ("unanswered", .int(totalOutstanding)),

@@ -21,7 +21,9 @@ class Scenario: @unchecked Sendable {
     }
 
     /// Polls `condition` every `every` until it holds; fails once the scenario's deadline has passed.
-    func waitUntil(_ what: String, every: TimeAmount = .milliseconds(5), _ condition: @escaping @Sendable () -> Bool)
+    func waitUntil(
+        _ what: String, every: TimeAmount = .milliseconds(5), _ condition: @escaping @Sendable () -> Bool
+    )
         -> EventLoopFuture<Void>
     {
         let promise = loop.makePromise(of: Void.self)

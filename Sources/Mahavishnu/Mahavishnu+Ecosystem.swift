@@ -62,51 +62,66 @@ extension Mahavishnu {
             ]
         }
 
-        static let events: [EventSpec] = [
-            .unnamed(
-                in: crossRepo,
-                [.init("event_type", .string), .init("channel", .string), .init("payload", .object)],
-                "A cross-repo search result (`event_type: cross_repo_search_result`), sent with `event: null`"),
-            EventSpec("settle.transition", in: settle, settleFields, "A settle run changed state"),
-            EventSpec("settle.transition", in: run, settleFields, "A settle run of this worker changed state"),
-        ] + teamEvents + [
-            EventSpec(
-                "adapter.registered", in: adapters,
-                [.init("adapter_id", .string), .init("adapter_name", .string), .init("capabilities", .array),
-                 .init("provider", .string), .init("source", .string)],
-                "An adapter joined the registry"),
-            EventSpec(
-                "adapter.health_changed", in: adapters,
-                [.init("adapter_id", .string), .init("adapter_name", .string), .init("old_status", .string),
-                 .init("new_status", .string), .init("details", .object, required: false)],
-                "An adapter's health changed"),
-            EventSpec("adapter.enabled", in: adapters, adapterToggle, "An adapter was enabled (`reason` may be null)"),
-            EventSpec("adapter.disabled", in: adapters, adapterToggle, "An adapter was disabled (`reason` may be null)"),
-            EventSpec(
-                "adapter.routing_decision", in: adapters,
-                [.init("task_type", .string), .init("selected_adapter", .string), .init("capabilities_matched", .array),
-                 .init("latency_ms", .number), .init("fallback_used", .boolean)],
-                "The router picked an adapter for a task"),
-            EventSpec(
-                "worker.availability_changed", in: adapters,
-                [.init("worker_type", .string), .init("state", .string), .init("reason_bucket", .string),
-                 .init("probe_at", .string)],
-                "A worker type became available or not (upstream sends no timestamp; we add one)"),
-            EventSpec(
-                "learning.metrics", in: symbiotic,
-                [.init("patterns_strengthened", .integer), .init("patterns_weakened", .integer),
-                 .init("model_retrains", .integer), .init("avg_confidence_score", .number)],
-                "Learning-loop counters"),
-            EventSpec(
-                "skill.effectiveness", in: symbiotic,
-                [.init("skill_name", .string), .init("success_rate", .number), .init("total_attempts", .integer),
-                 .init("avg_confidence", .number)],
-                "How well one skill performs"),
-            EventSpec(
-                "strategy.recommender", in: symbiotic,
-                [.init("recommendations_made", .integer), .init("high_confidence_count", .integer),
-                 .init("avg_success_rate", .number)],
-                "Strategy recommender counters"),
-        ]
+        static let events: [EventSpec] =
+            [
+                .unnamed(
+                    in: crossRepo,
+                    [.init("event_type", .string), .init("channel", .string), .init("payload", .object)],
+                    "A cross-repo search result (`event_type: cross_repo_search_result`), sent with `event: null`"),
+                EventSpec("settle.transition", in: settle, settleFields, "A settle run changed state"),
+                EventSpec("settle.transition", in: run, settleFields, "A settle run of this worker changed state"),
+            ] + teamEvents + [
+                EventSpec(
+                    "adapter.registered", in: adapters,
+                    [
+                        .init("adapter_id", .string), .init("adapter_name", .string), .init("capabilities", .array),
+                        .init("provider", .string), .init("source", .string),
+                    ],
+                    "An adapter joined the registry"),
+                EventSpec(
+                    "adapter.health_changed", in: adapters,
+                    [
+                        .init("adapter_id", .string), .init("adapter_name", .string), .init("old_status", .string),
+                        .init("new_status", .string), .init("details", .object, required: false),
+                    ],
+                    "An adapter's health changed"),
+                EventSpec("adapter.enabled", in: adapters, adapterToggle, "An adapter was enabled (`reason` may be null)"),
+                EventSpec("adapter.disabled", in: adapters, adapterToggle, "An adapter was disabled (`reason` may be null)"),
+                EventSpec(
+                    "adapter.routing_decision", in: adapters,
+                    [
+                        .init("task_type", .string), .init("selected_adapter", .string), .init("capabilities_matched", .array),
+                        .init("latency_ms", .number), .init("fallback_used", .boolean),
+                    ],
+                    "The router picked an adapter for a task"),
+                EventSpec(
+                    "worker.availability_changed", in: adapters,
+                    [
+                        .init("worker_type", .string), .init("state", .string), .init("reason_bucket", .string),
+                        .init("probe_at", .string),
+                    ],
+                    "A worker type became available or not (upstream sends no timestamp; we add one)"),
+                EventSpec(
+                    "learning.metrics", in: symbiotic,
+                    [
+                        .init("patterns_strengthened", .integer), .init("patterns_weakened", .integer),
+                        .init("model_retrains", .integer), .init("avg_confidence_score", .number),
+                    ],
+                    "Learning-loop counters"),
+                EventSpec(
+                    "skill.effectiveness", in: symbiotic,
+                    [
+                        .init("skill_name", .string), .init("success_rate", .number), .init("total_attempts", .integer),
+                        .init("avg_confidence", .number),
+                    ],
+                    "How well one skill performs"),
+                EventSpec(
+                    "strategy.recommender", in: symbiotic,
+                    [
+                        .init("recommendations_made", .integer), .init("high_confidence_count", .integer),
+                        .init("avg_success_rate", .number),
+                    ],
+                    "Strategy recommender counters"),
+            ]
     }
 }

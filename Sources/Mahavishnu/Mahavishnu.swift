@@ -10,17 +10,21 @@ enum Mahavishnu {
     static let worker: ChannelPattern = "worker:{worker_id}"
     static let global: ChannelPattern = "global"
 
-    static let channels: [ChannelSpec] = [
-        ChannelSpec(workflow, permission: "workflow:read", "Progress of one workflow"),
-        ChannelSpec(pool, permission: "pool:read", "A worker pool: status, scaling, workers, tasks"),
-        ChannelSpec(worker, permission: "worker:read", "One worker's status and tasks"),
-        ChannelSpec(global, "System-wide orchestration announcements"),
-    ] + Ecosystem.channels
+    static let channels: [ChannelSpec] =
+        [
+            ChannelSpec(workflow, permission: "workflow:read", "Progress of one workflow"),
+            ChannelSpec(pool, permission: "pool:read", "A worker pool: status, scaling, workers, tasks"),
+            ChannelSpec(worker, permission: "worker:read", "One worker's status and tasks"),
+            ChannelSpec(global, "System-wide orchestration announcements"),
+        ] + Ecosystem.channels
 
     enum Events {
         static let workflowStarted = EventSpec(
             "workflow.started", in: workflow,
-            [.init("workflow_id", .string), .init("adapter", .string, required: false), .init("prompt", .string, required: false)],
+            [
+                .init("workflow_id", .string), .init("adapter", .string, required: false),
+                .init("prompt", .string, required: false),
+            ],
             "A workflow began; the caller's metadata keys (often `adapter`, `prompt`) follow `workflow_id`")
         static let workflowStageCompleted = EventSpec(
             "workflow.stage_completed", in: workflow,
@@ -71,11 +75,12 @@ enum Mahavishnu {
             [.init("worker_id", .string), .init("result", .any), .init("pool_id", .string, required: false)],
             "The worker finished a task")
 
-        static let all = [
-            workflowStarted, workflowStageCompleted, workflowCompleted, workflowFailed, poolStatusChanged,
-            poolWorkerStatusChanged, poolSpawned, poolScaled, workerAdded, workerRemoved, taskAssigned, taskCompleted,
-            poolClosed, workerStatusChanged, workerTaskAssigned, workerTaskCompleted,
-        ] + Ecosystem.events
+        static let all =
+            [
+                workflowStarted, workflowStageCompleted, workflowCompleted, workflowFailed, poolStatusChanged,
+                poolWorkerStatusChanged, poolSpawned, poolScaled, workerAdded, workerRemoved, taskAssigned, taskCompleted,
+                poolClosed, workerStatusChanged, workerTaskAssigned, workerTaskCompleted,
+            ] + Ecosystem.events
     }
 
     static func definition(state: OrchestrationState = OrchestrationState()) -> ServiceDefinition {

@@ -18,7 +18,9 @@ public struct MahavishnuBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func workflowStageCompleted(workflowID: String, stageName: String, result: JSONValue)
+    public func workflowStageCompleted(
+        workflowID: String, stageName: String, result: JSONValue
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
@@ -68,7 +70,9 @@ public struct MahavishnuBroadcaster: Sendable {
 
     /// Reported in the pool's room and in the worker's own room.
     @discardableResult
-    public func workerStatusChanged(poolID: String, workerID: String, status: String)
+    public func workerStatusChanged(
+        poolID: String, workerID: String, status: String
+    )
         async throws(ProtocolError) -> [PublishReceipt]
     {
         let fields: JSONObject = ["worker_id": .string(workerID), "status": .string(status), "pool_id": .string(poolID)]
@@ -90,7 +94,8 @@ public struct MahavishnuBroadcaster: Sendable {
 
     /// Reported in the pool's room and in the worker's own room.
     @discardableResult
-    public func taskCompleted(poolID: String, workerID: String, result: JSONValue) async throws(ProtocolError) -> [PublishReceipt] {
+    public func taskCompleted(poolID: String, workerID: String, result: JSONValue) async throws(ProtocolError) -> [PublishReceipt]
+    {
         let fields: JSONObject = ["pool_id": .string(poolID), "worker_id": .string(workerID), "result": result]
         return [
             try await sender.send(Events.taskCompleted, poolID, fields),

@@ -104,9 +104,10 @@ final class OrchestrationState: Sendable {
         return [
             "pool_id": .string(id),
             "status": .string(pool.status),
-            "workers": .array(pool.workers.sorted { $0.key < $1.key }.map {
-                ["worker_id": .string($0.key), "status": .string($0.value)]
-            }),
+            "workers": .array(
+                pool.workers.sorted { $0.key < $1.key }.map {
+                    ["worker_id": .string($0.key), "status": .string($0.value)]
+                }),
             "worker_count": pool.workerCount == .null ? JSONValue(pool.workers.count) : pool.workerCount,
             "config": pool.config,
             "details": pool.details,

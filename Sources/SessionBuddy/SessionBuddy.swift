@@ -19,30 +19,37 @@ enum SessionBuddy {
         ChannelSpec(knowledge, permission: "session-buddy:read", "Knowledge captured and searched in one session"),
         ChannelSpec(checkpoint, permission: "session-buddy:read", "Checkpoints of one session"),
         ChannelSpec(global, permission: "session-buddy:read", "System-wide announcements"),
-        ChannelSpec(skills, permission: "session-buddy:read", "Skill invocations and anomalies (also the metrics stream on 8765)"),
+        ChannelSpec(
+            skills, permission: "session-buddy:read", "Skill invocations and anomalies (also the metrics stream on 8765)"),
     ]
 
     enum Events {
         static let sessionCreated = EventSpec(
             "session.created", in: session,
-            [.init("session_id", .string), .init("project", .string, required: false),
-             .init("user_id", .string, required: false)],
+            [
+                .init("session_id", .string), .init("project", .string, required: false),
+                .init("user_id", .string, required: false),
+            ],
             "A session started")
         static let sessionUpdated = EventSpec(
             "session.updated", in: session, [.init("session_id", .string), .init("changes", .object)],
             "Fields of a session changed")
         static let sessionCheckpoint = EventSpec(
             "session.checkpoint", in: session,
-            [.init("session_id", .string), .init("checkpoint_id", .string),
-             .init("quality_score", .number, required: false)],
+            [
+                .init("session_id", .string), .init("checkpoint_id", .string),
+                .init("quality_score", .number, required: false),
+            ],
             "The session took a checkpoint")
         static let sessionClosed = EventSpec(
             "session.closed", in: session, [.init("session_id", .string), .init("reason", .string, required: false)],
             "A session ended")
         static let knowledgeCaptured = EventSpec(
             "knowledge.captured", in: knowledge,
-            [.init("session_id", .string), .init("capture_id", .string), .init("content", .string),
-             .init("tags", .array, required: false)],
+            [
+                .init("session_id", .string), .init("capture_id", .string), .init("content", .string),
+                .init("tags", .array, required: false),
+            ],
             "A piece of knowledge was captured")
         static let knowledgeSearchResult = EventSpec(
             "knowledge.search_result", in: knowledge,
@@ -58,13 +65,17 @@ enum SessionBuddy {
 
         static let skillInvoked = EventSpec(
             "skill.invoked", in: skills,
-            [.init("skill_name", .string), .init("completed", .boolean, required: false),
-             .init("duration_seconds", .number, required: false), .init("session_id", .string, required: false)],
+            [
+                .init("skill_name", .string), .init("completed", .boolean, required: false),
+                .init("duration_seconds", .number, required: false), .init("session_id", .string, required: false),
+            ],
             "A skill ran (`completed` defaults to true); counted in the metrics stream's `top_skills`")
         static let skillAnomaly = EventSpec(
             "skill.anomaly", in: skills,
-            [.init("skill_name", .string), .init("anomaly_type", .string), .init("deviation_score", .number),
-             .init("detected_at", .string, required: false)],
+            [
+                .init("skill_name", .string), .init("anomaly_type", .string), .init("deviation_score", .number),
+                .init("detected_at", .string, required: false),
+            ],
             "A skill's performance deviated; listed in the metrics stream's `anomalies` for an hour")
 
         static let all = [
@@ -84,7 +95,7 @@ enum SessionBuddy {
                     "`{session_id, status, project, user_id, created_at, updated_at, checkpoints, last_checkpoint_id, "
                         + "knowledge_captures, closed_reason}` from the session's events; `status` is `active` or "
                         + "`closed` (`not_found` for an unknown session)",
-                    handler: state.sessionStatus),
+                    handler: state.sessionStatus)
             ],
             observers: [state.observe, skills.observe])
         definition.metricsStream = MetricsStreamSpec { context in MetricsStreamProtocol(metrics: skills, context: context) }

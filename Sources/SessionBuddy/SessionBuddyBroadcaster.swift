@@ -8,7 +8,9 @@ public struct SessionBuddyBroadcaster: Sendable {
     public init(_ server: RealtimeServer) { sender = EventSender(server) }
 
     @discardableResult
-    public func sessionCreated(sessionID: String, project: String? = nil, userID: String? = nil)
+    public func sessionCreated(
+        sessionID: String, project: String? = nil, userID: String? = nil
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         var fields: JSONObject = ["session_id": .string(sessionID)]
@@ -23,7 +25,9 @@ public struct SessionBuddyBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func sessionCheckpoint(sessionID: String, checkpointID: String, qualityScore: Double? = nil)
+    public func sessionCheckpoint(
+        sessionID: String, checkpointID: String, qualityScore: Double? = nil
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         var fields: JSONObject = ["session_id": .string(sessionID), "checkpoint_id": .string(checkpointID)]
@@ -39,17 +43,23 @@ public struct SessionBuddyBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func knowledgeCaptured(sessionID: String, captureID: String, content: String, tags: [String] = [])
+    public func knowledgeCaptured(
+        sessionID: String, captureID: String, content: String, tags: [String] = []
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
             Events.knowledgeCaptured, sessionID,
-            ["session_id": .string(sessionID), "capture_id": .string(captureID), "content": .string(content),
-             "tags": .array(tags.map { .string($0) })])
+            [
+                "session_id": .string(sessionID), "capture_id": .string(captureID), "content": .string(content),
+                "tags": .array(tags.map { .string($0) }),
+            ])
     }
 
     @discardableResult
-    public func knowledgeSearchResult(sessionID: String, query: String, results: [JSONValue])
+    public func knowledgeSearchResult(
+        sessionID: String, query: String, results: [JSONValue]
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(
@@ -58,7 +68,9 @@ public struct SessionBuddyBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func checkpointCreated(sessionID: String, checkpointID: String, summary: String? = nil)
+    public func checkpointCreated(
+        sessionID: String, checkpointID: String, summary: String? = nil
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         var fields: JSONObject = ["session_id": .string(sessionID), "checkpoint_id": .string(checkpointID)]
@@ -73,7 +85,9 @@ public struct SessionBuddyBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func skillInvoked(skillName: String, completed: Bool = true, durationSeconds: Double? = nil, sessionID: String? = nil)
+    public func skillInvoked(
+        skillName: String, completed: Bool = true, durationSeconds: Double? = nil, sessionID: String? = nil
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         var fields: JSONObject = ["skill_name": .string(skillName), "completed": .bool(completed)]
@@ -83,7 +97,9 @@ public struct SessionBuddyBroadcaster: Sendable {
     }
 
     @discardableResult
-    public func skillAnomaly(skillName: String, anomalyType: String, deviationScore: Double)
+    public func skillAnomaly(
+        skillName: String, anomalyType: String, deviationScore: Double
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         try await sender.send(

@@ -35,10 +35,11 @@ final class SkillMetrics: Sendable {
                 }
             }
         case "skill.anomaly":
-            anomalies.append(Anomaly(
-                skillName: name, detectedAt: data["detected_at"]?.stringValue ?? data["timestamp"]?.stringValue ?? "",
-                seenAt: Date(), anomalyType: data["anomaly_type"]?.stringValue ?? "",
-                deviationScore: data["deviation_score"]?.doubleValue ?? 0))
+            anomalies.append(
+                Anomaly(
+                    skillName: name, detectedAt: data["detected_at"]?.stringValue ?? data["timestamp"]?.stringValue ?? "",
+                    seenAt: Date(), anomalyType: data["anomaly_type"]?.stringValue ?? "",
+                    deviationScore: data["deviation_score"]?.doubleValue ?? 0))
         default: break
         }
     }
@@ -50,8 +51,10 @@ final class SkillMetrics: Sendable {
             return .object([
                 "skill_name": .string(entry.key),
                 "total_invocations": JSONValue(skill.invocations),
-                "completion_rate": .double(skill.invocations == 0 ? 0 : 100 * Double(skill.completed) / Double(skill.invocations)),
-                "avg_duration_seconds": .double(skill.timedInvocations == 0 ? 0 : skill.totalDuration / Double(skill.timedInvocations)),
+                "completion_rate": .double(
+                    skill.invocations == 0 ? 0 : 100 * Double(skill.completed) / Double(skill.invocations)),
+                "avg_duration_seconds": .double(
+                    skill.timedInvocations == 0 ? 0 : skill.totalDuration / Double(skill.timedInvocations)),
             ])
         }
     }

@@ -70,7 +70,8 @@ public struct CloseCode: Sendable, Equatable, Hashable {
 
     /// Every label a close of ours can carry, so the metric starts with each at 0.
     package static let errorLabels: [String] = [
-        protocolError, invalidPayload, invalidCompressedData, policyViolation, messageTooBig, internalError, heartbeatTimeout, rateLimitAbuse,
+        protocolError, invalidPayload, invalidCompressedData, policyViolation, messageTooBig, internalError, heartbeatTimeout,
+        rateLimitAbuse,
         tooManyHeld, authenticationFailed, authenticationRequired, tokenExpired, slowConsumer,
     ].compactMap(\.label)
 }

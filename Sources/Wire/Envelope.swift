@@ -153,7 +153,8 @@ extension Envelope {
         }
         // Keys past the nine (a room event's `seq` and `epoch`) are kept, in order; most messages have none.
         if object.members.contains(where: { !Self.standardKeys.contains($0.key) }) {
-            envelope.extensions = JSONObject(object.members.filter { !Self.standardKeys.contains($0.key) }.map { ($0.key, $0.value) })
+            envelope.extensions = JSONObject(
+                object.members.filter { !Self.standardKeys.contains($0.key) }.map { ($0.key, $0.value) })
         }
         return envelope
     }

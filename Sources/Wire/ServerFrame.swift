@@ -55,11 +55,12 @@ public enum ServerFrame {
             let opcode = FrameOpcode(rawValue: first & 0x0F), opcode == .text || opcode == .binary,
             let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self)
         else { return nil }
-        let headerLength = switch second & 0x7F {
-        case 126: 4
-        case 127: 10
-        default: 2
-        }
+        let headerLength =
+            switch second & 0x7F {
+            case 126: 4
+            case 127: 10
+            default: 2
+            }
         guard let payload = frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)
         else { return nil }
         return (opcode, payload)

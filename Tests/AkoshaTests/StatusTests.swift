@@ -32,7 +32,8 @@ struct AkoshaStatusTests {
             let broadcast = AkoshaBroadcaster(server.server)
             let client = try await server.client()
             for (id, severity) in [("a1", "low"), ("a2", "high")] {
-                try await broadcast.anomalyDetected(anomalyID: id, anomalyType: "spike", severity: severity, description: "d", metrics: [:])
+                try await broadcast.anomalyDetected(
+                    anomalyID: id, anomalyType: "spike", severity: severity, description: "d", metrics: [:])
             }
             #expect(try await client.ask("get_anomalies")["count"] == 2)
             let high = try await client.ask("get_anomalies", ["severity": "high"])

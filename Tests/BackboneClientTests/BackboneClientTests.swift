@@ -32,8 +32,9 @@ final class Recorder: Sendable {
             try await TestClient.poll(timeout, "\(count) events") { self.events.count >= count ? true : nil }
         } catch {
             let seqs = events.compactMap(\.seq)
-            throw TestTimeout(description: "\(count) events: got \(events.count), seqs \(seqs.first ?? 0)...\(seqs.last ?? 0), "
-                + "resyncs \(resyncs), states \(states.suffix(6))")
+            throw TestTimeout(
+                description: "\(count) events: got \(events.count), seqs \(seqs.first ?? 0)...\(seqs.last ?? 0), "
+                    + "resyncs \(resyncs), states \(states.suffix(6))")
         }
     }
 
@@ -95,7 +96,9 @@ struct BackboneClientTests {
         await client.start()
         try await recorder.waitForConnected()
         try await client.subscribe("feed")
-        for n in 1...20 { _ = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(n)")]) }
+        for n in 1...20 {
+            _ = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(n)")])
+        }
         try await recorder.waitForEvents(20)
         try await server.stop()  // clients get 1001 and come back
         server = try await TestServer.start(configure: { $0.port = port })
@@ -103,7 +106,9 @@ struct BackboneClientTests {
         try await TestClient.poll(.seconds(15), "resubscribed") {
             try await server.server.roomCounts()["feed"] == 1 ? true : nil
         }
-        for n in 21...40 { _ = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(n)")]) }
+        for n in 21...40 {
+            _ = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(n)")])
+        }
         try await recorder.waitForEvents(40)
         #expect(recorder.events.map { $0.data["text"]?.stringValue ?? "" } == (1...40).map(String.init))
         // The new process started a new epoch: the client is told that history could not be replayed.
@@ -115,7 +120,9 @@ struct BackboneClientTests {
     @Test("failover between instances over Redis: nothing lost, nothing twice", .enabled(if: RedisProcess.isAvailable))
     func failover() async throws {
         let redis = try await RedisProcess()
-        let clustered: (inout Settings) -> Void = { $0.broker = "redis"; $0.redisURL = redis.url; $0.historySize = 1000 }
+        let clustered: (inout Settings) -> Void = {
+            $0.broker = "redis"; $0.redisURL = redis.url; $0.historySize = 1000
+        }
         let a = try await TestServer.start(configure: clustered)
         let b = try await TestServer.start(configure: clustered)
         try await TestClient.poll(.seconds(10), "both ready") { () async throws -> Bool? in
@@ -146,7 +153,9 @@ struct BackboneClientTests {
 
     @Test("refused authentication stops the client instead of retrying")
     func noRetryOnAuthFailure() async throws {
-        try await TestServer.with(configure: { $0.auth.enabled = true; $0.auth.jwtSecret = "a-secret" }) { server in
+        try await TestServer.with(configure: {
+            $0.auth.enabled = true; $0.auth.jwtSecret = "a-secret"
+        }) { server in
             var configuration = ClientConfiguration(urls: [server.wsURL], token: "not-a-token")
             configuration.firstFrameTimeout = .seconds(1)
             let client = BackboneClient(configuration)

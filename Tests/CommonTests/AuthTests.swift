@@ -47,7 +47,9 @@ struct AuthTests {
         }
     }
 
-    @Test("a token in ?token= or Authorization: Bearer, or an API key in X-API-Key or Authorization: Bearer, authenticates the upgrade")
+    @Test(
+        "a token in ?token= or Authorization: Bearer, or an API key in X-API-Key or Authorization: Bearer, authenticates the upgrade"
+    )
     func upgradeCredentials() async throws {
         try await TestServer.with(configure: Self.authOn) { server in
             let token = try await TestTokens.hs256(permissions: ["item:read"])
@@ -88,7 +90,9 @@ struct AuthTests {
         try await TestServer.with(configure: Self.authOn) { server in
             let token = try await bad.make()
             let client = try await TestClient.connect(server.wsURL)
-            let reply = try await client.request(["type": "request", "event": "auth", "id": "a", "data": ["token": .string(token)]])
+            let reply = try await client.request([
+                "type": "request", "event": "auth", "id": "a", "data": ["token": .string(token)],
+            ])
             #expect(reply["error_code"] == "AUTH_FAILED")
             #expect(reply["error_message"] == "Invalid or expired token")
             #expect(reply["correlation_id"] == "a")
@@ -118,7 +122,9 @@ struct AuthTests {
 
             try await expectRefusedUpgrade(server, headers: [("X-API-Key", "wrong")])
         }
-        try await TestServer.with(configure: { Self.authOn(&$0); $0.auth.timeout = 0.3 }) { server in
+        try await TestServer.with(configure: {
+            Self.authOn(&$0); $0.auth.timeout = 0.3
+        }) { server in
             let silent = try await TestClient.connect(server.wsURL)
             #expect(try await silent.next()["error_code"] == "AUTH_REQUIRED")
             #expect(try await silent.closed().code == 1008)
@@ -128,8 +134,10 @@ struct AuthTests {
     @Test("channel permissions: FORBIDDEN without them; admin and <service>:admin see everything")
     func channelPermissions() async throws {
         try await TestServer.with(configure: Self.authOn) { server in
-            for (permissions, allowed) in [([], false), (["other:read"], false), (["item:read"], true),
-                                           (["admin"], true), (["test-service:admin"], true), ([" ITEM:READ"], true)] {
+            for (permissions, allowed) in [
+                ([], false), (["other:read"], false), (["item:read"], true),
+                (["admin"], true), (["test-service:admin"], true), ([" ITEM:READ"], true),
+            ] {
                 let token = try await TestTokens.hs256(permissions: permissions)
                 let client = try await TestClient.connect(server.wsURL + "?token=" + token)
                 _ = try await client.next()
@@ -150,11 +158,16 @@ struct AuthTests {
     @Test("publishing needs an API key or the publish permission, over WebSocket and HTTP")
     func publishPermission() async throws {
         try await TestServer.with(configure: Self.authOn) { server in
-            let readOnly = try await TestClient.connect(server.wsURL + "?token=" + (try await TestTokens.hs256(permissions: ["item:read"])))
+            let readOnly = try await TestClient.connect(
+                server.wsURL + "?token=" + (try await TestTokens.hs256(permissions: ["item:read"])))
             _ = try await readOnly.next()
-            let publish: JSONObject = ["type": "request", "event": "publish", "id": "p", "data": ["room": "feed", "event": "feed.entry", "data": ["text": "x"]]]
+            let publish: JSONObject = [
+                "type": "request", "event": "publish", "id": "p",
+                "data": ["room": "feed", "event": "feed.entry", "data": ["text": "x"]],
+            ]
             #expect(try await readOnly.request(publish)["error_code"] == "FORBIDDEN")
-            let writer = try await TestClient.connect(server.wsURL + "?token=" + (try await TestTokens.hs256(permissions: ["publish"])))
+            let writer = try await TestClient.connect(
+                server.wsURL + "?token=" + (try await TestTokens.hs256(permissions: ["publish"])))
             _ = try await writer.next()
             #expect(try await writer.request(publish)["type"] == "ack")
 
@@ -185,7 +198,9 @@ struct AuthTests {
             _ = try await lapsing.next()
             _ = try await refreshed.next()
             let long = try await TestTokens.hs256(user: "alice", expiresIn: 3600)
-            let reply = try await refreshed.request(["type": "request", "event": "auth", "id": "r", "data": ["token": .string(long)]])
+            let reply = try await refreshed.request([
+                "type": "request", "event": "auth", "id": "r", "data": ["token": .string(long)],
+            ])
             #expect(reply["data"]?["status"] == "authenticated")
             #expect(await refreshed.receivesNothing(for: .milliseconds(50)), "a refresh sends no second welcome")
             #expect(try await lapsing.closed(timeout: .seconds(10)) == (4003, "Token expired"))
@@ -229,7 +244,8 @@ struct AuthTests {
             environment: ["TEST_SERVICE_AUTH_ENABLED": "1", "BODAI_SHARED_SECRET": "shared"], flags: [:])
         #expect(shared.auth.jwtSecret == "shared")
         #expect(throws: SettingsError.self) {
-            try SettingsLoader.load(service: .testService, configPath: nil, environment: ["TEST_SERVICE_AUTH_ENABLED": "yes"], flags: [:])
+            try SettingsLoader.load(
+                service: .testService, configPath: nil, environment: ["TEST_SERVICE_AUTH_ENABLED": "yes"], flags: [:])
         }
     }
 }
@@ -245,9 +261,11 @@ struct HMACPaddingTests {
             let short = SymmetricKey(data: Array(secret.utf8))
             let padded = Authenticator.hmacKey(secret, length: 64)
             #expect(padded.bitCount == 512)
-            #expect(Data(HMAC<SHA256>.authenticationCode(for: message, using: short))
+            #expect(
+                Data(HMAC<SHA256>.authenticationCode(for: message, using: short))
                     == Data(HMAC<SHA256>.authenticationCode(for: message, using: padded)))
-            #expect(Data(HMAC<SHA512>.authenticationCode(for: message, using: short))
+            #expect(
+                Data(HMAC<SHA512>.authenticationCode(for: message, using: short))
                     == Data(HMAC<SHA512>.authenticationCode(for: message, using: padded)))
         }
     }

@@ -50,7 +50,8 @@ struct ClusterTests {
         for n in 0..<60 {
             let server = publishers[n % 3]
             if n % 2 == 0 {
-                let response = try await HTTP.post(server.httpURL + "/api/events", json: #"{"room":"global","event":"tick","data":{"n":\#(n)}}"#)
+                let response = try await HTTP.post(
+                    server.httpURL + "/api/events", json: #"{"room":"global","event":"tick","data":{"n":\#(n)}}"#)
                 #expect(response.status == 200)
                 #expect(response.body["subscribers"] == 1, "local subscribers of the publishing instance")
             } else {
@@ -65,18 +66,24 @@ struct ClusterTests {
         for server in [a, b, c] { try await server.stop() }
     }
 
-    @Test("a batch through Redis: valid events reach every instance in batch order, consecutive per room; refused ones are reported")
+    @Test(
+        "a batch through Redis: valid events reach every instance in batch order, consecutive per room; refused ones are reported"
+    )
     func batchAcrossInstances() async throws {
         let redis = try await RedisProcess()
         let servers = try await Self.instances(2, sharing: redis)
         let (a, b) = (servers[0], servers[1])
         let onB = try await subscribed(b, "global")
         let feedOnB = try await subscribed(b, "feed")
-        let body = #"[{"room":"global","event":"t","data":{"n":1}},{"room":"feed","event":"feed.entry","data":{"text":"x"}},"#
+        let body =
+            #"[{"room":"global","event":"t","data":{"n":1}},{"room":"feed","event":"feed.entry","data":{"text":"x"}},"#
             + #"{"room":"nowhere","event":"t"},{"room":"global","event":"t","data":{"n":2}},{"room":"global","event":"t","data":{"n":3}}]"#
         let response = try await HTTP.post(a.httpURL + "/api/events", json: body)
         #expect(response.status == 200 && response.body["status"] == "partial" && response.body["count"] == 4)
-        #expect(response.body["results"]?.arrayValue?.map { $0["status"] } == ["published", "published", "refused", "published", "published"])
+        #expect(
+            response.body["results"]?.arrayValue?.map { $0["status"] } == [
+                "published", "published", "refused", "published", "published",
+            ])
         let events = [try await onB.next(), try await onB.next(), try await onB.next()]
         #expect(events.map { $0["data"]?["n"] } == [1, 2, 3])
         let seqs = events.map { Int($0["seq"]?.intValue ?? 0) }
@@ -93,8 +100,10 @@ struct ClusterTests {
         let redis = try await RedisProcess()
         let servers = try await Self.instances(2, sharing: redis)
         let (a, b) = (servers[0], servers[1])
-        let clients = [try await subscribed(a, "feed"), try await subscribed(a, "feed"), try await subscribed(b, "feed"),
-                       try await subscribed(b, "item:1")]
+        let clients = [
+            try await subscribed(a, "feed"), try await subscribed(a, "feed"), try await subscribed(b, "feed"),
+            try await subscribed(b, "item:1"),
+        ]
         func feedCount(_ server: TestServer) async throws -> JSONValue? {
             try await HTTP.get(server.httpURL + "/api/rooms").body["rooms"]?["feed"]?["subscribers"]
         }
@@ -123,8 +132,10 @@ struct ClusterTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--port", "\(port)", "--log-level", "error"]
-        process.environment = ["MAHAVISHNU_WS_BROKER": "redis", "MAHAVISHNU_WS_REDIS_URL": redis.url,
-                               "MAHAVISHNU_WS_PRESENCE_TTL": "2"]
+        process.environment = [
+            "MAHAVISHNU_WS_BROKER": "redis", "MAHAVISHNU_WS_REDIS_URL": redis.url,
+            "MAHAVISHNU_WS_PRESENCE_TTL": "2",
+        ]
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // Same service name as the spawned binary, so both share its Redis channel and presence keys.
@@ -168,7 +179,9 @@ struct ClusterTests {
         #expect(health["status"] == "degraded")
         #expect(health["broker"]?["available"] == false)
         #expect(health["alerts"]?.arrayValue?.contains { $0["alert"] == "broker_unavailable" } == true)
-        let refused = try await publisher.request(["type": "request", "event": "publish", "id": "p", "data": ["room": "global", "event": "lost"]])
+        let refused = try await publisher.request([
+            "type": "request", "event": "publish", "id": "p", "data": ["room": "global", "event": "lost"],
+        ])
         #expect(refused["error_code"] == "BROKER_UNAVAILABLE")
         let http = try await HTTP.post(a.httpURL + "/api/events", json: #"{"room":"global","event":"lost"}"#)
         #expect(http.status == 503)
@@ -178,7 +191,9 @@ struct ClusterTests {
 
         try await redis.start()
         try await waitForCluster([a, b])
-        let ack = try await publisher.request(["type": "request", "event": "publish", "id": "p2", "data": ["room": "global", "event": "back"]])
+        let ack = try await publisher.request([
+            "type": "request", "event": "publish", "id": "p2", "data": ["room": "global", "event": "back"],
+        ])
         #expect(ack["type"] == "ack")
         #expect(try await subscriber.next()["event"] == "back", "b resubscribed by itself")
         #expect(await subscriber.receivesNothing(), "nothing from the outage leaked through")
@@ -346,7 +361,9 @@ struct ClusterStreamResumeTests {
         let scene = try await scene(published: 2)
         let client = try await scene.late.client()
         scene.redis.pause()
-        try await client.send(["type": "subscribe", "id": "r", "data": ["channel": "global", "since": ["seq": 1, "epoch": scene.epoch]]])
+        try await client.send([
+            "type": "subscribe", "id": "r", "data": ["channel": "global", "since": ["seq": 1, "epoch": scene.epoch]],
+        ])
         try await client.send(["type": "ping", "id": "after"])
         #expect(await client.receivesNothing(for: .milliseconds(300)), "the ping waits behind the subscribe")
         scene.redis.resume()

@@ -28,7 +28,9 @@ struct CompressionTests {
         #expect(limited?.responseHeader == Self.sharedAnswer + "; server_max_window_bits=10")
         #expect(limited?.serverWindowBits == 10)
         // Never more than our own window.
-        #expect(Self.negotiate("permessage-deflate; server_max_window_bits=15")?.responseHeader == Self.sharedAnswer + "; server_max_window_bits=12")
+        #expect(
+            Self.negotiate("permessage-deflate; server_max_window_bits=15")?.responseHeader == Self.sharedAnswer
+                + "; server_max_window_bits=12")
         #expect(Self.negotiate(#"permessage-deflate; server_max_window_bits="9""#)?.serverWindowBits == 9)
         #expect(Self.negotiate("permessage-deflate")?.serverWindowBits == 12)
     }
@@ -45,7 +47,9 @@ struct CompressionTests {
             #expect(Self.negotiate(offer) == nil, "\(offer)")
         }
         // Several offers in one header, and over several header lines: the first acceptable one wins.
-        #expect(Self.negotiate("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9")?.serverWindowBits == 9)
+        #expect(
+            Self.negotiate("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9")?
+                .serverWindowBits == 9)
         #expect(Self.negotiate("x-webkit-deflate-frame", "permessage-deflate")?.responseHeader == Self.sharedAnswer)
         #expect(Self.negotiate("permessage-deflate", mode: .off) == nil)
     }
@@ -93,7 +97,8 @@ struct CompressionTests {
                 let text = String(decoding: reply.rsv == 4 ? try Self.inflate(reply.payload) : reply.payload, as: UTF8.self)
                 #expect(text.contains(#""type":"response""#))
             }
-            let body = JSONWriter.string(["room": "feed", "event": "feed.entry", "data": ["text": .string(Self.entry)]] as JSONObject)
+            let body = JSONWriter.string(
+                ["room": "feed", "event": "feed.entry", "data": ["text": .string(Self.entry)]] as JSONObject)
             _ = try await HTTP.post(server.httpURL + "/api/events", json: body)
             let deflated = try await compressed.nextFrame()
             let original = try await plain.nextFrame()
@@ -117,7 +122,8 @@ struct CompressionTests {
             if reply.rsv == 4 { _ = try Self.inflate(reply.payload, with: inflater) }  // the window must see it too
             var sizes: [Int] = []
             for _ in 0..<2 {
-                let body = JSONWriter.string(["room": "feed", "event": "feed.entry", "data": ["text": .string(Self.entry)]] as JSONObject)
+                let body = JSONWriter.string(
+                    ["room": "feed", "event": "feed.entry", "data": ["text": .string(Self.entry)]] as JSONObject)
                 _ = try await HTTP.post(server.httpURL + "/api/events", json: body)
                 let frame = try await socket.nextFrame()
                 #expect(frame.rsv == 4)
@@ -137,16 +143,26 @@ struct CompressionTests {
             typealias Op = RawWebSocket.Opcode
             let cases: [(String, (RawWebSocket) async throws -> Void, UInt16, String)] = [
                 ("RSV1 on a ping", { try await $0.send(opcode: Op.ping, payload: [1], rsv: 4) }, 1002, "RSV1"),
-                ("RSV1 on a continuation", { socket in
-                    try await socket.send(opcode: Op.text, payload: Array(try Self.deflate(#"{"type":"ping"}"#).prefix(3)), fin: false, rsv: 4)
-                    try await socket.send(opcode: Op.continuation, payload: [0], rsv: 4)
-                }, 1002, "RSV1"),
-                ("not deflate data", { try await $0.send(opcode: Op.text, payload: [0xFF, 0xFF, 0xFF, 0x07, 0x00], rsv: 4) }, 1007, "Invalid compressed data"),
-                ("16 MiB of zeros in 16 KiB", { socket in
-                    let bomb = try Self.deflate(bytes: [UInt8](repeating: 0x20, count: 16 << 20))
-                    #expect(bomb.count < 64 << 10)
-                    try await socket.send(opcode: Op.text, payload: bomb, rsv: 4)
-                }, 1009, "Message too big"),
+                (
+                    "RSV1 on a continuation",
+                    { socket in
+                        try await socket.send(
+                            opcode: Op.text, payload: Array(try Self.deflate(#"{"type":"ping"}"#).prefix(3)), fin: false, rsv: 4)
+                        try await socket.send(opcode: Op.continuation, payload: [0], rsv: 4)
+                    }, 1002, "RSV1"
+                ),
+                (
+                    "not deflate data", { try await $0.send(opcode: Op.text, payload: [0xFF, 0xFF, 0xFF, 0x07, 0x00], rsv: 4) },
+                    1007, "Invalid compressed data"
+                ),
+                (
+                    "16 MiB of zeros in 16 KiB",
+                    { socket in
+                        let bomb = try Self.deflate(bytes: [UInt8](repeating: 0x20, count: 16 << 20))
+                        #expect(bomb.count < 64 << 10)
+                        try await socket.send(opcode: Op.text, payload: bomb, rsv: 4)
+                    }, 1009, "Message too big"
+                ),
             ]
             for (name, send, code, reason) in cases {
                 let socket = try await Self.compressingClient(server)

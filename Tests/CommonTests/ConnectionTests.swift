@@ -16,7 +16,8 @@ struct ConnectionTests {
             #expect(welcome["event"] == "session.created")
             #expect(welcome["correlation_id"] == .null)
             let data = welcome["data"]!.objectValue!
-            #expect(Array(data.keys.prefix(6)) == ["connection_id", "server", "message", "authenticated", "secure", "rate_limit"])
+            #expect(
+                Array(data.keys.prefix(6)) == ["connection_id", "server", "message", "authenticated", "secure", "rate_limit"])
             #expect(data["server"] == "test-service")
             #expect(data["message"] == "Connected to tests")
             #expect(data["authenticated"] == false)
@@ -156,7 +157,9 @@ struct ConnectionTests {
     func decodeErrors() async throws {
         try await TestServer.with { server in
             let client = try await server.client()
-            for frame in ["not json", "[]", #"{"type":"REQUEST"}"#, #"{"type":"request","data":[]}"#, #"{"type":"request","id":1}"#] {
+            for frame in [
+                "not json", "[]", #"{"type":"REQUEST"}"#, #"{"type":"request","data":[]}"#, #"{"type":"request","id":1}"#,
+            ] {
                 try await client.send(frame)
                 let reply = try await client.next()
                 #expect(reply["type"] == "error")

@@ -22,7 +22,8 @@ struct EcosystemTests {
 
     /// The shipped dashboard's expressions.
     static func shippedPanels() throws -> [String] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("deploy/grafana/backbone-dashboard.json"), encoding: .utf8)
         return try JSONParser.parse(text)["panels"]?.arrayValue?.flatMap { panel in
             panel["targets"]?.arrayValue?.compactMap { $0["expr"]?.stringValue } ?? []

@@ -32,12 +32,30 @@ extension HostileInputTests {
         @Test(
             "malformed or oversized upgrade requests get an HTTP error and no WebSocket",
             arguments: [
-                ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "BAD_HANDSHAKE"),
-                ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a\r\nSec-WebSocket-Key: b\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "BAD_HANDSHAKE"),
-                ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 8\r\n\r\n", 426, "BAD_HANDSHAKE"),
-                ("GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n", 404, "NOT_FOUND"),
-                ("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n", 404, "NOT_FOUND"),
-                ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: \(String(repeating: "a", count: 20_000))\r\n\r\n", 431, "HEADERS_TOO_LARGE"),
+                (
+                    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    400, "BAD_HANDSHAKE"
+                ),
+                (
+                    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a\r\nSec-WebSocket-Key: b\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    400, "BAD_HANDSHAKE"
+                ),
+                (
+                    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 8\r\n\r\n",
+                    426, "BAD_HANDSHAKE"
+                ),
+                (
+                    "GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    404, "NOT_FOUND"
+                ),
+                (
+                    "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    404, "NOT_FOUND"
+                ),
+                (
+                    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: \(String(repeating: "a", count: 20_000))\r\n\r\n",
+                    431, "HEADERS_TOO_LARGE"
+                ),
                 ("GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "a", count: 40_000))", 431, "HEADERS_TOO_LARGE"),
             ] as [(String, Int, String)])
         func badUpgrade(request: String, status: Int, code: String) async throws {
@@ -60,7 +78,8 @@ extension HostileInputTests {
         @Test("a handshake in byte-sized pieces, and a frame sent right behind it in the same write, both work")
         func splitHandshake() async throws {
             try await TestServer.with { server in
-                let request = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                let request =
+                    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
                     + "Sec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
                 let slow = try await RawWebSocket.connect(port: server.port)
                 for byte in request.utf8 { try await slow.write([byte]) }
@@ -139,8 +158,11 @@ extension HostileInputTests {
         @Test("an Origin outside allowed_origins is refused with HTTP 403 ORIGIN_FORBIDDEN before the upgrade")
         func originForbidden() async throws {
             // swift-websocket's client (TestClient, used by expectRecovered) always sends `Origin: ws://<host>`.
-            try await TestServer.with(configure: { $0.allowedOrigins = ["https://dashboard.example", "ws://127.0.0.1"] }) { server in
-                for origin in ["https://evil.example", "null", "https://dashboard.example.evil.example", "http://dashboard.example"] {
+            try await TestServer.with(configure: { $0.allowedOrigins = ["https://dashboard.example", "ws://127.0.0.1"] }) {
+                server in
+                for origin in [
+                    "https://evil.example", "null", "https://dashboard.example.evil.example", "http://dashboard.example",
+                ] {
                     let socket = try await RawWebSocket.connect(port: server.port)
                     let response = try await socket.upgrade(headers: [("Origin", origin)])
                     #expect(response.status == 403, "\(origin)")
@@ -170,7 +192,8 @@ extension HostileInputTests {
                 let response = try await socket.upgrade()
                 #expect(response.status == 503)
                 #expect(response.headers["retry-after"] != nil)
-                #expect(try JSONParser.parse(response.body)["error_code"] == "TOO_MANY_CONNECTIONS_FROM_ADDRESS", "\(response.body)")
+                #expect(
+                    try JSONParser.parse(response.body)["error_code"] == "TOO_MANY_CONNECTIONS_FROM_ADDRESS", "\(response.body)")
                 try await socket.waitForTCPClose()
                 #expect(server.server.activeConnections == 3)
                 // Plain HTTP is not a WebSocket connection and is still served.

@@ -46,7 +46,10 @@ extension HostileInputTests {
                 await raw.closeTCP()
             case 3:  // upgrade request sent, gone before the answer is read
                 let socket = try await RawWebSocket.connect(port: port)
-                try await socket.write(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
+                try await socket.write(
+                    Array(
+                        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(RawWebSocket.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                            .utf8))
                 await socket.closeTCP()
             case 4:  // half a request
                 let socket = try await RawWebSocket.connect(port: port)
@@ -55,7 +58,8 @@ extension HostileInputTests {
             default:  // a protocol error mid-message
                 let raw = try await RawWebSocket.open(port: port)
                 try await raw.write(
-                    RawWebSocket.frame(opcode: Op.text, payload: [0x7B], fin: false) + RawWebSocket.frame(opcode: Op.text, payload: [0x7B]))
+                    RawWebSocket.frame(opcode: Op.text, payload: [0x7B], fin: false)
+                        + RawWebSocket.frame(opcode: Op.text, payload: [0x7B]))
                 _ = try await raw.closeFrame()
                 try await raw.waitForTCPClose()
             }
@@ -79,23 +83,31 @@ extension HostileInputTests {
             }
         }
 
-        @Test("10,000 rapid connect/disconnect cycles: then 0 connections, 0 rooms, 0 per-address count, bounded RSS, normal service")
+        @Test(
+            "10,000 rapid connect/disconnect cycles: then 0 connections, 0 rooms, 0 per-address count, bounded RSS, normal service"
+        )
         func connectDisconnectCycles() async throws {
             let perAddress = 100  // above the concurrency, so churn never hits it unless counts leak
             // No heartbeat pings: a ping landing between a cycle's bad frame and its close would read as the wrong frame.
-            try await TestServer.with(configure: { $0.maxConnectionsPerIP = perAddress; $0.heartbeatInterval = 3600 }) { server in
+            try await TestServer.with(configure: {
+                $0.maxConnectionsPerIP = perAddress; $0.heartbeatInterval = 3600
+            }) { server in
                 let deadline = ContinuousClock.now + Self.timeLimit
                 // Warm-up: allocator arenas, NIO's pools and caches reach their steady size.
                 let warm = try await Self.churn(0..<1200, port: server.port, deadline: deadline)
                 #expect(warm == 1200)
-                try await TestClient.poll(.seconds(10), "warm-up connections to close") { server.server.activeConnections == 0 ? true : nil }
+                try await TestClient.poll(.seconds(10), "warm-up connections to close") {
+                    server.server.activeConnections == 0 ? true : nil
+                }
                 let before = Self.residentBytes()
                 let start = ContinuousClock.now
                 let done = try await Self.churn(0..<Self.cycles, port: server.port, deadline: deadline)
                 let elapsed = ContinuousClock.now - start
                 #expect(done == Self.cycles, "only \(done) cycles within \(Self.timeLimit)")
 
-                try await TestClient.poll(.seconds(10), "every connection to close") { server.server.activeConnections == 0 ? true : nil }
+                try await TestClient.poll(.seconds(10), "every connection to close") {
+                    server.server.activeConnections == 0 ? true : nil
+                }
                 let after = Self.residentBytes()
                 #expect(try await server.server.roomCounts().isEmpty)
                 let health = try await HTTP.get(server.httpURL + "/health")

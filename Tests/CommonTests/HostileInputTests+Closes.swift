@@ -56,7 +56,9 @@ extension HostileInputTests {
         }
 
         /// Every drain so far ended with the client closing, none by the bounds.
-        static func expectDrainsEndedByPeer(_ server: TestServer, _ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        static func expectDrainsEndedByPeer(
+            _ server: TestServer, _ count: Int, sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
             try await TestClient.poll(.seconds(15), "\(count) drains to end") {
                 server.metric("websocket_close_drains_total", ["outcome": "peer_closed"]) == Double(count) ? true : nil
             }
@@ -68,7 +70,8 @@ extension HostileInputTests {
         func rateLimitAbuseAtDefaults() async throws {
             try await TestServer.with { server in
                 let (frames, code, reason) = try await Self.closedWhileWriting(
-                    server, burst: Self.pings(400), filler: Array(RawWebSocket.frame(opcode: Op.text, payload: pingEnvelope(id: "late"))))
+                    server, burst: Self.pings(400),
+                    filler: Array(RawWebSocket.frame(opcode: Op.text, payload: pingEnvelope(id: "late"))))
                 var pongs = 0, errors = 0
                 for (index, frame) in frames.enumerated() {
                     let reply = try? JSONParser.parse(frame.text)
@@ -85,8 +88,10 @@ extension HostileInputTests {
                 // the server sent.
                 #expect(pongs >= 150)
                 #expect(errors == 150)
-                #expect(Double(pongs) == server.metric("websocket_messages_total", ["message_type": "pong", "direction": "sent"]))
-                #expect(Double(errors) == server.metric("websocket_messages_total", ["message_type": "error", "direction": "sent"]))
+                #expect(
+                    Double(pongs) == server.metric("websocket_messages_total", ["message_type": "pong", "direction": "sent"]))
+                #expect(
+                    Double(errors) == server.metric("websocket_messages_total", ["message_type": "error", "direction": "sent"]))
                 #expect(code == 1008)
                 #expect(reason == "Message rate limit exceeded repeatedly")
                 #expect(server.metric("websocket_connection_errors_total", ["error_type": "rate_limit_abuse"]) == 1)
@@ -100,7 +105,8 @@ extension HostileInputTests {
             try await TestServer.with { server in
                 let oversized = RawWebSocket.frame(
                     opcode: Op.text, payload: [UInt8](repeating: 0x20, count: server.server.settings.maxMessageSize + 1))
-                let (frames, code, reason) = try await Self.closedWhileWriting(server, burst: Self.pings(Self.pingsBefore) + oversized)
+                let (frames, code, reason) = try await Self.closedWhileWriting(
+                    server, burst: Self.pings(Self.pingsBefore) + oversized)
                 #expect(Self.countPongs(frames) == Self.pingsBefore)
                 #expect(code == 1009)
                 #expect(reason == "Message too big")
@@ -113,7 +119,8 @@ extension HostileInputTests {
         func invalidUTF8MidStream() async throws {
             try await TestServer.with { server in
                 let invalid = RawWebSocket.frame(opcode: Op.text, payload: [0x7B, 0xC3, 0x28, 0x7D])
-                let (frames, code, reason) = try await Self.closedWhileWriting(server, burst: Self.pings(Self.pingsBefore) + invalid)
+                let (frames, code, reason) = try await Self.closedWhileWriting(
+                    server, burst: Self.pings(Self.pingsBefore) + invalid)
                 #expect(Self.countPongs(frames) == Self.pingsBefore)
                 #expect(code == 1007)
                 #expect(reason == "Invalid UTF-8")
@@ -126,7 +133,8 @@ extension HostileInputTests {
         func protocolViolationMidStream() async throws {
             try await TestServer.with { server in
                 let unmasked = RawWebSocket.frame(opcode: Op.text, payload: pingEnvelope(id: "unmasked"), mask: nil)
-                let (frames, code, reason) = try await Self.closedWhileWriting(server, burst: Self.pings(Self.pingsBefore) + unmasked)
+                let (frames, code, reason) = try await Self.closedWhileWriting(
+                    server, burst: Self.pings(Self.pingsBefore) + unmasked)
                 #expect(Self.countPongs(frames) == Self.pingsBefore)
                 #expect(code == 1002)
                 #expect(reason == "Client frames must be masked")
@@ -181,7 +189,9 @@ extension HostileInputTests {
                 $0.maxConnectionsPerIP = 1
                 $0.closeDrainTimeout = 1
             }) { server in
-                let draining = Task { try await Self.keepsSendingAfterClose(server, RawWebSocket.frame(opcode: Op.pong), for: .seconds(3)) }
+                let draining = Task {
+                    try await Self.keepsSendingAfterClose(server, RawWebSocket.frame(opcode: Op.pong), for: .seconds(3))
+                }
                 try await TestClient.poll(.seconds(15), "the first client to be closed") {
                     server.metric("websocket_connection_errors_total", ["error_type": "invalid_utf8"]) == 1 ? true : nil
                 }

@@ -20,12 +20,16 @@ struct Violation: Sendable, CustomTestStringConvertible {
     }
 
     typealias Op = RawWebSocket.Opcode
-    static func frame(_ opcode: UInt8, _ payload: [UInt8] = [], fin: Bool = true, rsv: UInt8 = 0, masked: Bool = true) -> [UInt8] {
+    static func frame(_ opcode: UInt8, _ payload: [UInt8] = [], fin: Bool = true, rsv: UInt8 = 0, masked: Bool = true) -> [UInt8]
+    {
         RawWebSocket.frame(opcode: opcode, payload: payload, fin: fin, rsv: rsv, mask: masked ? [1, 2, 3, 4] : nil)
     }
 
     static let ping = pingEnvelope()
-    static let invalidUTF8: [UInt8] = Array(#"{"type":"ping","id":""#.utf8) + [0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80] + Array(#""}"#.utf8)
+    static let invalidUTF8: [UInt8] =
+        Array(#"{"type":"ping","id":""#.utf8) + [
+            0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80,
+        ] + Array(#""}"#.utf8)
 
     static let all: [Violation] =
         [
@@ -35,27 +39,43 @@ struct Violation: Sendable, CustomTestStringConvertible {
             Violation("RSV2 on a text frame", [frame(Op.text, ping, rsv: 2)], 1002),
             Violation("RSV3 on a text frame", [frame(Op.text, ping, rsv: 1)], 1002),
             Violation("RSV1 on a ping", [frame(Op.ping, [], rsv: 4)], 1002),
-            Violation("RSV on a continuation", [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.continuation, Array(ping[5...]), rsv: 2)], 1002),
+            Violation(
+                "RSV on a continuation",
+                [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.continuation, Array(ping[5...]), rsv: 2)], 1002),
         ]
-        + ([3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] as [UInt8]).map { Violation("reserved opcode \($0)", [frame($0, [0x41])], 1002) }
+        + ([3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] as [UInt8]).map {
+            Violation("reserved opcode \($0)", [frame($0, [0x41])], 1002)
+        }
         + [
             Violation("continuation without a message", [frame(Op.continuation, ping)], 1002),
             Violation("unfinished continuation without a message", [frame(Op.continuation, ping, fin: false)], 1002),
-            Violation("a new text frame inside a fragmented message", [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.text, ping)], 1002),
-            Violation("a new binary frame inside a fragmented message", [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.binary, ping)], 1002),
-            Violation("a new unfinished text frame inside a fragmented one", [frame(Op.binary, [1], fin: false), frame(Op.text, [1], fin: false)], 1002),
+            Violation(
+                "a new text frame inside a fragmented message",
+                [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.text, ping)], 1002),
+            Violation(
+                "a new binary frame inside a fragmented message",
+                [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.binary, ping)], 1002),
+            Violation(
+                "a new unfinished text frame inside a fragmented one",
+                [frame(Op.binary, [1], fin: false), frame(Op.text, [1], fin: false)], 1002),
             Violation("ping with a 126-byte payload", [frame(Op.ping, Array(repeating: 0x61, count: 126))], 1002),
             Violation("pong with a 126-byte payload", [frame(Op.pong, Array(repeating: 0x61, count: 126))], 1002),
-            Violation("close with a 126-byte payload", [frame(Op.close, RawWebSocket.closePayload(1000, Array(repeating: 0x61, count: 124)))], 1002),
+            Violation(
+                "close with a 126-byte payload",
+                [frame(Op.close, RawWebSocket.closePayload(1000, Array(repeating: 0x61, count: 124)))], 1002),
             Violation("fragmented ping", [frame(Op.ping, [1, 2], fin: false), frame(Op.continuation, [3], fin: true)], 1002),
-            Violation("fragmented ping inside a fragmented message", [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.ping, [1], fin: false)], 1002),
+            Violation(
+                "fragmented ping inside a fragmented message",
+                [frame(Op.text, Array(ping[..<5]), fin: false), frame(Op.ping, [1], fin: false)], 1002),
             Violation("close with a 1-byte payload", [frame(Op.close, [0x03])], 1002),
         ]
         + ([0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] as [UInt16]).map {
             Violation("close with invalid code \($0)", [frame(Op.close, RawWebSocket.closePayload($0, Array("bye".utf8)))], 1002)
         }
         + [
-            Violation("close with an invalid UTF-8 reason", [frame(Op.close, RawWebSocket.closePayload(1000, [0xCE, 0xBA, 0xED, 0xA0, 0x80]))], 1007),
+            Violation(
+                "close with an invalid UTF-8 reason",
+                [frame(Op.close, RawWebSocket.closePayload(1000, [0xCE, 0xBA, 0xED, 0xA0, 0x80]))], 1007),
             Violation("text frame with invalid UTF-8", [frame(Op.text, invalidUTF8)], 1007),
             Violation("text frame of a lone continuation byte", [frame(Op.text, [0x80])], 1007),
             Violation("text frame with a truncated sequence", [frame(Op.text, [0x61, 0xE2, 0x82])], 1007),
@@ -98,7 +118,9 @@ extension HostileInputTests {
                 // Binary messages fragment the same way, one byte per frame.
                 let binary = pingEnvelope(id: "frag-bin")
                 try await raw.send(opcode: RawWebSocket.Opcode.binary, payload: [binary[0]], fin: false)
-                for byte in binary.dropFirst().dropLast() { try await raw.send(opcode: RawWebSocket.Opcode.continuation, payload: [byte], fin: false) }
+                for byte in binary.dropFirst().dropLast() {
+                    try await raw.send(opcode: RawWebSocket.Opcode.continuation, payload: [byte], fin: false)
+                }
                 try await raw.send(opcode: RawWebSocket.Opcode.continuation, payload: [binary.last!], fin: true)
                 #expect(try await raw.nextJSON()["correlation_id"] == "frag-bin")
                 try await raw.closeCleanly()
@@ -134,11 +156,14 @@ extension HostileInputTests {
             }
         }
 
-        @Test("a valid close is echoed with its code and the TCP connection ends", arguments: [1000, 1001, 1003, 1011, 3000, 4999] as [UInt16])
+        @Test(
+            "a valid close is echoed with its code and the TCP connection ends",
+            arguments: [1000, 1001, 1003, 1011, 3000, 4999] as [UInt16])
         func validClose(code: UInt16) async throws {
             try await TestServer.with { server in
                 let raw = try await RawWebSocket.open(server)
-                try await raw.send(opcode: RawWebSocket.Opcode.close, payload: RawWebSocket.closePayload(code, Array("done ✓".utf8)))
+                try await raw.send(
+                    opcode: RawWebSocket.Opcode.close, payload: RawWebSocket.closePayload(code, Array("done ✓".utf8)))
                 let close = try await raw.closeFrame()
                 #expect(close.code == code)
                 try await raw.waitForTCPClose()
@@ -151,7 +176,9 @@ extension HostileInputTests {
             arguments: [true, false])
         func abruptDisconnect(fullClose: Bool) async throws {
             // Heartbeats far away, so only noticing the end of the TCP stream can pass this test.
-            try await TestServer.with(configure: { $0.heartbeatInterval = 600; $0.maxConnectionsPerIP = 1 }) { server in
+            try await TestServer.with(configure: {
+                $0.heartbeatInterval = 600; $0.maxConnectionsPerIP = 1
+            }) { server in
                 let raw = try await RawWebSocket.open(server)
                 try await raw.sendJSON(["type": "subscribe", "data": ["channel": "feed"]])
                 #expect(try await raw.nextJSON()["data"]?["status"] == "subscribed")

@@ -17,7 +17,9 @@ extension HostileInputTests {
                 // 50 distinct rooms in one burst (well under the rate limit's burst of 150).
                 var burst: [UInt8] = []
                 for index in 0..<50 {
-                    let frame: JSONObject = ["type": "subscribe", "id": .string("s\(index)"), "data": ["channel": .string("item:\(index)")]]
+                    let frame: JSONObject = [
+                        "type": "subscribe", "id": .string("s\(index)"), "data": ["channel": .string("item:\(index)")],
+                    ]
                     burst += RawWebSocket.frame(opcode: Op.text, payload: Array(JSONWriter.string(frame).utf8))
                 }
                 try await raw.write(burst)
@@ -39,7 +41,9 @@ extension HostileInputTests {
                 #expect(try await raw.nextJSON()["data"]?["status"] == "unsubscribed")
                 try await raw.sendJSON(["type": "subscribe", "id": "new", "data": ["channel": "item:49"]])
                 #expect(try await raw.nextJSON()["data"]?["status"] == "subscribed")
-                #expect(try await server.server.publish(event: "item.changed", room: "item:49", data: ["item_id": "49", "value": 1]).subscribers == 1)
+                #expect(
+                    try await server.server.publish(event: "item.changed", room: "item:49", data: ["item_id": "49", "value": 1])
+                        .subscribers == 1)
                 #expect(try await raw.nextJSON()["room"] == "item:49")
                 try await raw.closeCleanly()
                 try await server.expectRecovered()
@@ -85,7 +89,9 @@ extension HostileInputTests {
             }
         }
 
-        @Test("a client that keeps sending after RATE_LIMIT_EXCEEDED (more than a burst refused within a second) is closed with 1008")
+        @Test(
+            "a client that keeps sending after RATE_LIMIT_EXCEEDED (more than a burst refused within a second) is closed with 1008"
+        )
         func rateLimitAbuse() async throws {
             try await TestServer.with(configure: { $0.messageRateLimit = Self.rate }) { server in
                 let raw = try await RawWebSocket.open(server)
@@ -151,7 +157,8 @@ extension HostileInputTests {
             var published: [Duration] = []
             var delivered = 0
             for index in 0..<floodCount {
-                let receipt = try await server.server.publish(event: "feed.entry", room: "feed", data: ["text": .string("\(index)|\(padding)")])
+                let receipt = try await server.server.publish(
+                    event: "feed.entry", room: "feed", data: ["text": .string("\(index)|\(padding)")])
                 #expect(receipt.subscribers >= 1)
                 delivered += receipt.subscribers
                 published.append(ContinuousClock.now - start)

@@ -44,7 +44,10 @@ extension HostileInputTests {
             "unknown requests and client events get UNKNOWN_REQUEST",
             arguments: [
                 (["type": "request", "event": "no_such_request", "id": "u1"], "Unknown request event: no_such_request"),
-                (["type": "request", "event": "SUBSCRIBE", "id": "u1", "data": ["channel": "feed"]], "Unknown request event: SUBSCRIBE"),
+                (
+                    ["type": "request", "event": "SUBSCRIBE", "id": "u1", "data": ["channel": "feed"]],
+                    "Unknown request event: SUBSCRIBE"
+                ),
                 (["type": "request", "id": "u1"], nil),
                 (["type": "event", "event": "item.changed", "id": "u1"], nil),
                 (["type": "event", "event": "publish", "id": "u1", "data": ["room": "feed"]], nil),

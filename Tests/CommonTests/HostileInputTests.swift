@@ -41,7 +41,9 @@ extension TestServer {
 
 extension RawWebSocket {
     /// Opens a raw WebSocket to a test server (welcome already read).
-    static func open(_ server: TestServer, headers: [(String, String)] = [], receiveBuffer: Int? = nil) async throws -> RawWebSocket {
+    static func open(
+        _ server: TestServer, headers: [(String, String)] = [], receiveBuffer: Int? = nil
+    ) async throws -> RawWebSocket {
         try await open(port: server.port, headers: headers, receiveBuffer: receiveBuffer)
     }
 

@@ -15,7 +15,9 @@ struct JSONTests {
         #expect(JSONWriter.string(value) == #""q\"b\\n\n\r\t\b\f\u0001é😀/""#)
     }
 
-    @Test("floats print as Python's repr", arguments: [(0.5, "0.5"), (100.0, "100.0"), (1e-05, "1e-05"), (1e16, "1e+16"), (0.1, "0.1")])
+    @Test(
+        "floats print as Python's repr",
+        arguments: [(0.5, "0.5"), (100.0, "100.0"), (1e-05, "1e-05"), (1e16, "1e+16"), (0.1, "0.1")])
     func floats(value: Double, text: String) {
         #expect(JSONWriter.string(.double(value)) == text)
     }

@@ -12,10 +12,11 @@ struct LifecycleTests {
             let response = try await HTTP.get(server.httpURL + "/health")
             #expect(response.status == 200)
             let body = response.body.objectValue!
-            #expect(body.keys == [
-                "status", "service", "host", "port", "connections", "rooms", "max_connections", "message_rate_limit",
-                "uptime_seconds", "id", "name", "capabilities", "relationships", "alerts",
-            ])
+            #expect(
+                body.keys == [
+                    "status", "service", "host", "port", "connections", "rooms", "max_connections", "message_rate_limit",
+                    "uptime_seconds", "id", "name", "capabilities", "relationships", "alerts",
+                ])
             #expect(body["alerts"] == [])
             #expect(body["status"] == "healthy")
             #expect(body["service"] == "test-service")

@@ -10,8 +10,10 @@ import FoundationNetworking
 
 @Suite("MCP over HTTP: /mcp with the swift-sdk's client, and every refusal")
 struct MCPHTTPTests {
-    static let tools = ["websocket_broadcast_test_event", "websocket_get_metrics", "websocket_get_status",
-                        "websocket_health_check", "websocket_list_rooms"]
+    static let tools = [
+        "websocket_broadcast_test_event", "websocket_get_metrics", "websocket_get_status",
+        "websocket_health_check", "websocket_list_rooms",
+    ]
 
     @Test("the swift-sdk's HTTP client transport lists and calls the five tools, answered from the live server")
     func sdkClient() async throws {
@@ -25,7 +27,8 @@ struct MCPHTTPTests {
 
             let health = try await Self.call(client, "websocket_health_check")
             #expect(health.result["status"] == "healthy" && health.result["connections"] == 1 && !health.isError)
-            let sent = try await Self.call(client, "websocket_broadcast_test_event", ["event_type": "mcp.http", "room": "global"])
+            let sent = try await Self.call(
+                client, "websocket_broadcast_test_event", ["event_type": "mcp.http", "room": "global"])
             #expect(sent.result["status"] == "broadcasted" && sent.result["subscribers"] == 1)
             let event = try await subscriber.next()
             #expect(event["event"] == "mcp.http" && event["data"]?["test"] == true)
@@ -39,7 +42,9 @@ struct MCPHTTPTests {
         }
     }
 
-    @Test("refusals: no credential 401, a non-admin token 403, a foreign Origin 403, too large 413, no session 400, unknown session 404")
+    @Test(
+        "refusals: no credential 401, a non-admin token 403, a foreign Origin 403, too large 413, no session 400, unknown session 404"
+    )
     func refusals() async throws {
         try await TestServer.with(configure: {
             $0.auth.enabled = true
@@ -57,15 +62,20 @@ struct MCPHTTPTests {
                 (["X-API-Key": "mcp-key", "Origin": "http://evil.example"], Self.initialize, 403, "Origin"),
                 (["X-API-Key": "mcp-key"], String(repeating: " ", count: 5000) + Self.initialize, 413, "max_message_size"),
                 (["X-API-Key": "mcp-key"], #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, 400, "Session-Id header"),
-                (["X-API-Key": "mcp-key", "Mcp-Session-Id": "nope"], #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, 404, "not found"),
+                (
+                    ["X-API-Key": "mcp-key", "Mcp-Session-Id": "nope"], #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, 404,
+                    "not found"
+                ),
             ]
             for c in cases {
                 let reply = try await Self.post(url, c.body, headers: c.headers)
                 #expect(reply.status == c.status, "\(c.headers)")
                 #expect(reply.error?.contains(c.message) == true, "\(c.headers): \(reply.error ?? reply.text)")
             }
-            for credential in [["X-API-Key": "mcp-key"], ["Authorization": "Bearer mcp-key"], ["Authorization": "Bearer \(admin)"],
-                               ["X-API-Key": "mcp-key", "Origin": "http://localhost:3000"]] {
+            for credential in [
+                ["X-API-Key": "mcp-key"], ["Authorization": "Bearer mcp-key"], ["Authorization": "Bearer \(admin)"],
+                ["X-API-Key": "mcp-key", "Origin": "http://localhost:3000"],
+            ] {
                 let opened = try await Self.post(url, Self.initialize, headers: credential)
                 #expect(opened.status == 200 && opened.session != nil, "\(credential): \(opened.text)")
             }
@@ -122,9 +132,12 @@ struct MCPHTTPTests {
 
     // MARK: Helpers
 
-    static let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+    static let initialize =
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
 
-    static func call(_ client: Client, _ name: String, _ arguments: [String: MCP.Value] = [:]) async throws
+    static func call(
+        _ client: Client, _ name: String, _ arguments: [String: MCP.Value] = [:]
+    ) async throws
         -> (result: JSONValue, isError: Bool)
     {
         let (content, isError) = try await client.callTool(name: name, arguments: arguments)
@@ -133,7 +146,9 @@ struct MCPHTTPTests {
     }
 
     /// A raw POST: the status, the JSON-RPC error message if any, and the session the server assigned.
-    static func post(_ url: String, _ body: String, headers: [String: String] = [:]) async throws
+    static func post(
+        _ url: String, _ body: String, headers: [String: String] = [:]
+    ) async throws
         -> (status: Int, error: String?, session: String?, text: String)
     {
         var request = URLRequest(url: URL(string: url)!)

@@ -40,11 +40,12 @@ struct MonitoringTests {
             func zero(_ name: String, _ labels: [String: String]) {
                 #expect(TestServer.sample(text, name, labels) == 0, "\(name) \(labels) should start at 0")
             }
-            for label in ["protocol_error", "invalid_utf8", "message_too_big", "heartbeat_timeout", "rate_limit_abuse",
+            for label in [
+                "protocol_error", "invalid_utf8", "message_too_big", "heartbeat_timeout", "rate_limit_abuse",
                 "held_messages_overflow", "auth_failed", "auth_required", "token_expired", "slow_consumer",
                 "server_at_capacity", "too_many_connections_from_address", "origin_forbidden", "not_found",
-                "bad_handshake", "headers_too_large", "shutting_down"]
-            {
+                "bad_handshake", "headers_too_large", "shutting_down",
+            ] {
                 zero("websocket_connection_errors_total", ["error_type": label])
             }
             for code in ErrorCode.allCases { zero("websocket_message_errors_total", ["error_type": code.rawValue.lowercased()]) }
@@ -89,9 +90,14 @@ struct MonitoringTests {
 
     @Test("crossing a threshold degrades /health, sets the alert metric, and clears again")
     func alerts() async throws {
-        try await TestServer.with(configure: { $0.maxConnections = 4; $0.alertThresholds.connectionLimit = 0.5 }) { server in
+        try await TestServer.with(configure: {
+            $0.maxConnections = 4; $0.alertThresholds.connectionLimit = 0.5
+        }) { server in
             let realtime = server.server
-            func sample() { realtime.monitor.sample(realtime.statistics, settings: realtime.settings, metrics: realtime.metrics, logger: realtime.logger) }
+            func sample() {
+                realtime.monitor.sample(
+                    realtime.statistics, settings: realtime.settings, metrics: realtime.metrics, logger: realtime.logger)
+            }
             sample()
             let clients = [try await server.client(), try await server.client(), try await server.client()]
             for client in clients { try await client.send("bad") }  // 3 errors in 3 messages: error rate 100%

@@ -15,9 +15,11 @@ struct PublishTests {
         try await TestServer.with { server in
             let client = try await subscribedClient(server, "item:9")
             let response = try await HTTP.post(
-                server.httpURL + "/api/events", json: #"{"room":"item:9","event":"item.changed","data":{"item_id":"9","value":1}}"#)
+                server.httpURL + "/api/events",
+                json: #"{"room":"item:9","event":"item.changed","data":{"item_id":"9","value":1}}"#)
             #expect(response.status == 200)
-            #expect(response.body == .object(["status": "published", "event": "item.changed", "room": "item:9", "subscribers": 1]))
+            #expect(
+                response.body == .object(["status": "published", "event": "item.changed", "room": "item:9", "subscribers": 1]))
             let event = try await client.next()
             #expect(event["event"] == "item.changed")
             #expect(event["data"]?["value"] == 1)
@@ -31,7 +33,9 @@ struct PublishTests {
             let client = try await subscribedClient(server, "feed")
             let response = try await HTTP.post(
                 server.httpURL + "/api/events",
-                json: #"[{"room":"feed","event":"feed.entry","data":{"text":"a"}},{"room":"feed","event":"feed.entry","data":{"text":"b"}},{"room":"global","event":"x"}]"#)
+                json:
+                    #"[{"room":"feed","event":"feed.entry","data":{"text":"a"}},{"room":"feed","event":"feed.entry","data":{"text":"b"}},{"room":"global","event":"x"}]"#
+            )
             #expect(response.status == 200)
             #expect(response.body["count"] == 3)
             #expect(try await client.next()["data"]?["text"] == "a")
@@ -44,14 +48,18 @@ struct PublishTests {
     func batchPartial() async throws {
         try await TestServer.with { server in
             let client = try await subscribedClient(server, "feed")
-            let body = #"[{"room":"feed","event":"feed.entry","data":{"text":"a"}},{"room":"feed","event":"feed.entry"},1,"#
+            let body =
+                #"[{"room":"feed","event":"feed.entry","data":{"text":"a"}},{"room":"feed","event":"feed.entry"},1,"#
                 + #"{"room":"nowhere","event":"x"},{"room":"feed","event":"feed.entry","data":{"text":"b"}}]"#
             let response = try await HTTP.post(server.httpURL + "/api/events", json: body)
             #expect(response.status == 200)
             #expect(response.body["status"] == "partial" && response.body["count"] == 2 && response.body["refused"] == 3)
             let results = response.body["results"]?.arrayValue ?? []
             #expect(results.map { $0["status"] } == ["published", "refused", "refused", "refused", "published"])
-            #expect(results.map { $0["error_code"] ?? .null } == [.null, "VALIDATION_ERROR", "DECODE_ERROR", "INVALID_CHANNEL", .null])
+            #expect(
+                results.map { $0["error_code"] ?? .null } == [
+                    .null, "VALIDATION_ERROR", "DECODE_ERROR", "INVALID_CHANNEL", .null,
+                ])
             #expect(results.map { $0["index"] } == [0, 1, 2, 3, 4])
             let a = try await client.next(), b = try await client.next()
             #expect(a["data"]?["text"] == "a" && b["data"]?["text"] == "b")
@@ -77,7 +85,8 @@ struct PublishTests {
         try await TestServer.with(configure: { $0.publishBatchMax = 3 }) { server in
             let client = try await subscribedClient(server, "feed")
             let item = #"{"room":"feed","event":"feed.entry","data":{"text":"a"}}"#
-            let response = try await HTTP.post(server.httpURL + "/api/events", json: "[" + Array(repeating: item, count: 4).joined(separator: ",") + "]")
+            let response = try await HTTP.post(
+                server.httpURL + "/api/events", json: "[" + Array(repeating: item, count: 4).joined(separator: ",") + "]")
             #expect(response.status == 422 && response.body["error_code"] == "VALIDATION_ERROR")
             #expect(response.body["error_message"] == "A batch holds at most 3 events (publish_batch_max), got 4")
             #expect(await client.receivesNothing())
@@ -183,7 +192,8 @@ struct PublishTests {
 
             for (room, data): (String, JSONObject) in [("feed", ["text": "x"]), ("global", [:]), ("search:h1", ["payload": 1])] {
                 let refused = try await publisher.request([
-                    "type": "request", "event": "publish", "id": "u2", "data": ["room": .string(room), "event": .null, "data": .object(data)],
+                    "type": "request", "event": "publish", "id": "u2",
+                    "data": ["room": .string(room), "event": .null, "data": .object(data)],
                 ])
                 #expect(refused["error_code"] == "VALIDATION_ERROR", "\(room)")
             }
@@ -229,14 +239,18 @@ struct PublishTests {
         }
     }
 
-    @Test("past publish_rate_limit a producer gets RATE_LIMIT_EXCEEDED with a retry hint, stays connected, and nothing accepted is lost")
+    @Test(
+        "past publish_rate_limit a producer gets RATE_LIMIT_EXCEEDED with a retry hint, stays connected, and nothing accepted is lost"
+    )
     func publishBudget() async throws {
         try await TestServer.with(configure: { $0.publishRateLimit = 10 }) { server in
             let subscriber = try await subscribedClient(server, "global")
             let producer = try await server.client()
             for n in 1...40 {
-                try await producer.send(["type": "request", "event": "publish", "id": .string("p\(n)"),
-                                         "data": ["room": "global", "event": "t", "data": ["n": JSONValue(n)]]])
+                try await producer.send([
+                    "type": "request", "event": "publish", "id": .string("p\(n)"),
+                    "data": ["room": "global", "event": "t", "data": ["n": JSONValue(n)]],
+                ])
             }
             var acked: [Int] = [], limited = 0
             for _ in 1...40 {

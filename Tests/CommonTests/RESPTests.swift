@@ -18,9 +18,12 @@ struct RESPTests {
         #expect(try parse(":42\r\n") == .integer(42))
         #expect(try parse("$5\r\nhello\r\n") == .bulkString(ByteBuffer(string: "hello")))
         #expect(try parse("$-1\r\n") == .bulkString(nil))
-        #expect(try parse("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\na\nb\r\n")
-            == .array([.bulkString(ByteBuffer(string: "message")), .bulkString(ByteBuffer(string: "ch")),
-                       .bulkString(ByteBuffer(string: "a\nb"))]))
+        #expect(
+            try parse("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\na\nb\r\n")
+                == .array([
+                    .bulkString(ByteBuffer(string: "message")), .bulkString(ByteBuffer(string: "ch")),
+                    .bulkString(ByteBuffer(string: "a\nb")),
+                ]))
         #expect(try parse("$5\r\nhel") == nil)
         #expect(try parse("*2\r\n:1\r\n") == nil)
         #expect(throws: RESPDecoder.ProtocolViolation.self) { try parse("?x\r\n") }

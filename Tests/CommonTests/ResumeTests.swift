@@ -88,7 +88,9 @@ struct ResumeTests {
 
     @Test("resuming while events keep coming: no duplicate, no gap", arguments: [1, 2])
     func resumeUnderTraffic(threads: Int) async throws {
-        try await TestServer.with(configure: { $0.eventLoopThreads = threads; $0.historySize = 1000 }) { server in
+        try await TestServer.with(configure: {
+            $0.eventLoopThreads = threads; $0.historySize = 1000
+        }) { server in
             let watcher = try await server.client()
             _ = try await subscribe(watcher, "feed")
             let total = 400

@@ -78,7 +78,8 @@ struct RoomsTests {
                 clients.append(client)
             }
             for n in 0..<50 {
-                #expect(try await server.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]).subscribers == 40)
+                #expect(
+                    try await server.server.publish(event: "tick", room: "global", data: ["n": JSONValue(n)]).subscribers == 40)
             }
             for client in clients {
                 for n in 0..<50 { #expect(try await client.next()["data"]?["n"] == JSONValue(n)) }

@@ -25,7 +25,8 @@ struct SettingsTests {
 
     @Test("layers override in order")
     func layers() throws {
-        let path = try file("""
+        let path = try file(
+            """
             port: 9100
             max_connections: 50
             alert_thresholds:
@@ -70,7 +71,8 @@ struct SettingsTests {
 
     @Test("the plan's nested websocket: block, websocket_enabled and a server description's keys")
     func ecosystemKeys() throws {
-        let path = try file("""
+        let path = try file(
+            """
             id: orchestrator-1
             name: Mahavishnu Orchestrator
             capabilities: [workflows, pools]
@@ -96,7 +98,8 @@ struct SettingsTests {
         #expect(settings.serverDescription.name == "Mahavishnu Orchestrator")
         #expect(settings.serverDescription.capabilities == ["workflows", "pools"])
         #expect(settings.serverDescription.relationships == ["depends_on": ["akosha"], "port": 8692])
-        let off = try SettingsLoader.load(service: service, configPath: try file("websocket_enabled: false"), environment: [:], flags: [:])
+        let off = try SettingsLoader.load(
+            service: service, configPath: try file("websocket_enabled: false"), environment: [:], flags: [:])
         #expect(!off.webSocketEnabled)
     }
 

@@ -21,7 +21,9 @@ struct TLSTests {
             #expect(try await client.request(["type": "ping", "id": "p"])["type"] == "pong")
             await client.close()
             // Plain ws:// to a TLS port fails, and so does a client limited to TLS 1.1.
-            await #expect(throws: (any Error).self) { try await TestClient.connect("ws://127.0.0.1:\(server.port)/ws", timeout: .seconds(2)) }
+            await #expect(throws: (any Error).self) {
+                try await TestClient.connect("ws://127.0.0.1:\(server.port)/ws", timeout: .seconds(2))
+            }
             await #expect(throws: (any Error).self) {
                 try await TestClient.connect(
                     "wss://localhost:\(server.port)/ws", tls: try certificate.clientConfiguration(maximumVersion: .tlsv11),
@@ -34,8 +36,10 @@ struct TLSTests {
     func settings() async throws {
         let settings = try SettingsLoader.load(
             service: .testService, configPath: nil,
-            environment: ["TEST_SERVICE_WS_TLS_ENABLED": "true", "TEST_SERVICE_WS_CERT_FILE": "/x/cert.pem",
-                          "TEST_SERVICE_WS_KEY_FILE": "/x/key.pem", "TEST_SERVICE_WS_VERIFY_CLIENT": "false"],
+            environment: [
+                "TEST_SERVICE_WS_TLS_ENABLED": "true", "TEST_SERVICE_WS_CERT_FILE": "/x/cert.pem",
+                "TEST_SERVICE_WS_KEY_FILE": "/x/key.pem", "TEST_SERVICE_WS_VERIFY_CLIENT": "false",
+            ],
             flags: [:])
         #expect(settings.tls.enabled)
         #expect(settings.tls.certFile == "/x/cert.pem")
@@ -43,7 +47,8 @@ struct TLSTests {
             _ = try await RealtimeServer(definition: .testService, settings: settings)
         }
         #expect(throws: SettingsError.self) {
-            try SettingsLoader.load(service: .testService, configPath: nil, environment: ["TEST_SERVICE_WS_TLS_ENABLED": "true"], flags: [:])
+            try SettingsLoader.load(
+                service: .testService, configPath: nil, environment: ["TEST_SERVICE_WS_TLS_ENABLED": "true"], flags: [:])
         }
     }
 }

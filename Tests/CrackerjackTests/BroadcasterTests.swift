@@ -21,7 +21,8 @@ struct CrackerjackBroadcasterTests {
                 try await broadcast.testStarted(runID: "r1", testSuite: "unit", totalTests: 10)
                 try await broadcast.testFailed(runID: "r1", testName: "t_x", error: "E", traceback: "tb")
                 try await broadcast.testCompleted(runID: "r1", testsCompleted: 10, testsFailed: 1, durationSeconds: 1.5)
-                try await broadcast.qualityGateChecked(project: "proj", gateName: "lint", status: "passed", score: 0.95, threshold: 0.8)
+                try await broadcast.qualityGateChecked(
+                    project: "proj", gateName: "lint", status: "passed", score: 0.95, threshold: 0.8)
                 try await broadcast.coverageUpdated(project: "proj", lineCoverage: 81.5, branchCoverage: 70, pathCoverage: 60)
             }
         }

@@ -55,7 +55,8 @@ struct CrackerjackStatusTests {
             #expect(try await client.ask("get_quality_gate", ["project": "p9"])["coverage"] == 81.5)
 
             let mistyped = try await HTTP.post(
-                server.httpURL + "/api/events", json: #"{"room":"quality:p9","event":"coverage.updated","data":{"project":"p9","line":"x","branch":1,"path":1}}"#)
+                server.httpURL + "/api/events",
+                json: #"{"room":"quality:p9","event":"coverage.updated","data":{"project":"p9","line":"x","branch":1,"path":1}}"#)
             #expect(mistyped.status == 422)
             #expect(mistyped.body["error_message"] == "Field 'line_coverage' of 'coverage.updated' must be number, got string")
             await subscriber.close()
@@ -69,10 +70,12 @@ struct CrackerjackStatusTests {
             let broadcast = CrackerjackBroadcaster(server.server)
             let client = try await server.client()
             #expect(try await client.ask("get_quality_gate", ["project": "proj"])["status"] == "not_found")
-            try await broadcast.qualityGateChecked(project: "proj", gateName: "lint", status: "failed", score: 0.5, threshold: 0.8)
+            try await broadcast.qualityGateChecked(
+                project: "proj", gateName: "lint", status: "failed", score: 0.5, threshold: 0.8)
             try await broadcast.qualityGateChecked(project: "proj", gateName: "types", status: "passed", score: 1, threshold: 1)
             #expect(try await client.ask("get_quality_gate", ["project": "proj"])["status"] == "failed")
-            try await broadcast.qualityGateChecked(project: "proj", gateName: "lint", status: "passed", score: 0.9, threshold: 0.8)
+            try await broadcast.qualityGateChecked(
+                project: "proj", gateName: "lint", status: "passed", score: 0.9, threshold: 0.8)
             try await broadcast.coverageUpdated(project: "proj", lineCoverage: 80, branchCoverage: 70, pathCoverage: 60)
             let gate = try await client.ask("get_quality_gate", ["project": "proj"])
             #expect(gate["status"] == "passed")
@@ -107,13 +110,19 @@ struct CrackerjackStatusTests {
             let client = try await server.client()
             let report: JSONObject = [
                 "coverage": 87.5,
-                "checks": [["name": "coverage", "passed": true, "severity": "required", "score": 87.5, "threshold": 80.0,
-                    "message": "ok", "details": ["files": 12], "duration_ms": 12.5]],
+                "checks": [
+                    [
+                        "name": "coverage", "passed": true, "severity": "required", "score": 87.5, "threshold": 80.0,
+                        "message": "ok", "details": ["files": 12], "duration_ms": 12.5,
+                    ]
+                ],
             ]
             _ = try await server.server.publish(
                 event: "quality_gate.checked", room: "quality:crackerjack",
-                data: ["project": "crackerjack", "gate_name": "coverage", "status": "passed", "score": 87.5, "threshold": 80.0,
-                    "quality_gate_report": .object(report)])
+                data: [
+                    "project": "crackerjack", "gate_name": "coverage", "status": "passed", "score": 87.5, "threshold": 80.0,
+                    "quality_gate_report": .object(report),
+                ])
             let reply = try await client.ask("get_quality_gate", ["project": "crackerjack"])
             let gate = reply["gates"]?.arrayValue?.first?.objectValue ?? [:]
             #expect(gate["name"] == "coverage")

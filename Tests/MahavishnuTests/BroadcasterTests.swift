@@ -11,7 +11,9 @@ struct MahavishnuBroadcasterTests {
         try await TestServer.with(Mahavishnu.definition()) { server in
             let broadcast = MahavishnuBroadcaster(server.server)
             try await server.expectDeliveries([
-                .init("workflow.started", in: "workflow:wf1", ["workflow_id": "wf1", "adapter": "claude", "prompt": "go", "owner": "ops"]),
+                .init(
+                    "workflow.started", in: "workflow:wf1",
+                    ["workflow_id": "wf1", "adapter": "claude", "prompt": "go", "owner": "ops"]),
                 .init("workflow.stage_completed", in: "workflow:wf1", ["stage_name": "plan", "result": ["ok": true]]),
                 .init("workflow.completed", in: "workflow:wf1", ["result": "done"]),
                 .init("workflow.failed", in: "workflow:wf1", ["error": "boom"]),
@@ -29,7 +31,8 @@ struct MahavishnuBroadcasterTests {
                 .init("pool.closed", in: "pool:p1", ["pool_id": "p1"]),
                 .init("orchestrator.ready", in: "global", ["version": "1"]),
             ]) {
-                try await broadcast.workflowStarted(workflowID: "wf1", adapter: "claude", prompt: "go", metadata: ["owner": "ops"])
+                try await broadcast.workflowStarted(
+                    workflowID: "wf1", adapter: "claude", prompt: "go", metadata: ["owner": "ops"])
                 try await broadcast.workflowStageCompleted(workflowID: "wf1", stageName: "plan", result: ["ok": true])
                 try await broadcast.workflowCompleted(workflowID: "wf1", result: "done")
                 try await broadcast.workflowFailed(workflowID: "wf1", error: "boom")
@@ -52,9 +55,12 @@ struct MahavishnuBroadcasterTests {
         try await TestServer.with(Mahavishnu.definition()) { server in
             let client = try await server.client()
             for room in ["workflow:a", "pool:b", "worker:c", "global"] {
-                #expect(try await client.request(["type": "subscribe", "data": ["channel": .string(room)]])["type"] == "response")
+                #expect(
+                    try await client.request(["type": "subscribe", "data": ["channel": .string(room)]])["type"] == "response")
             }
-            #expect(try await client.request(["type": "subscribe", "data": ["channel": "anomalies"]])["error_code"] == "INVALID_CHANNEL")
+            #expect(
+                try await client.request(["type": "subscribe", "data": ["channel": "anomalies"]])["error_code"]
+                    == "INVALID_CHANNEL")
             await client.close()
         }
     }

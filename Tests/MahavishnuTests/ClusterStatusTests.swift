@@ -9,7 +9,9 @@ struct MahavishnuClusterStatusTests {
     @Test("a workflow reported on one instance is known to every instance")
     func projectionEverywhere() async throws {
         let redis = try await RedisProcess()
-        let configure: (inout Settings) -> Void = { $0.broker = "redis"; $0.redisURL = redis.url }
+        let configure: (inout Settings) -> Void = {
+            $0.broker = "redis"; $0.redisURL = redis.url
+        }
         let a = try await TestServer.start(Mahavishnu.definition(), configure: configure)
         let b = try await TestServer.start(Mahavishnu.definition(), configure: configure)
         try await TestClient.poll(.seconds(30), "both instances on Redis") { () async throws -> Bool? in

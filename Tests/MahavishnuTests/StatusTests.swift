@@ -11,7 +11,10 @@ struct MahavishnuStatusTests {
         try await TestServer.with(Mahavishnu.definition()) { server in
             let broadcast = MahavishnuBroadcaster(server.server)
             let client = try await server.client()
-            #expect(try await client.ask("get_workflow_status", ["workflow_id": "wf1"]) == ["workflow_id": "wf1", "status": "not_found"])
+            #expect(
+                try await client.ask("get_workflow_status", ["workflow_id": "wf1"]) == [
+                    "workflow_id": "wf1", "status": "not_found",
+                ])
             try await broadcast.workflowStarted(workflowID: "wf1", adapter: "claude", prompt: "p", metadata: ["total_stages": 4])
             try await broadcast.workflowStageCompleted(workflowID: "wf1", stageName: "plan", result: [:])
             try await broadcast.workflowStageCompleted(workflowID: "wf1", stageName: "build", result: [:])

@@ -20,7 +20,8 @@ struct SessionBuddyBroadcasterTests {
                 .init("session.checkpoint", in: "session:s1", ["checkpoint_id": "c1", "quality_score": 0.8]),
                 .init("session.closed", in: "session:s1", ["reason": "done"]),
                 .init("skill.invoked", in: "skills", ["skill_name": "pytest-run", "completed": false, "duration_seconds": 1.5]),
-                .init("skill.anomaly", in: "skills", ["skill_name": "pytest-run", "anomaly_type": "slow", "deviation_score": 2.5]),
+                .init(
+                    "skill.anomaly", in: "skills", ["skill_name": "pytest-run", "anomaly_type": "slow", "deviation_score": 2.5]),
             ]) {
                 try await broadcast.checkpointCreated(sessionID: "s1", checkpointID: "c1", summary: "sum")
                 try await broadcast.checkpointRestored(sessionID: "s1", checkpointID: "c1")

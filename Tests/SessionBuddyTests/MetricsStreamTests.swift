@@ -47,8 +47,11 @@ struct MetricsStreamTests {
             let update = try await Self.next("metrics_update", all)
             let top = update["data"]?["top_skills"]?.arrayValue ?? []
             #expect(top.count == 2)
-            #expect(top.first == ["skill_name": "pytest-run", "total_invocations": 3, "completion_rate": .double(200.0 / 3),
-                                  "avg_duration_seconds": 2.0])
+            #expect(
+                top.first == [
+                    "skill_name": "pytest-run", "total_invocations": 3, "completion_rate": .double(200.0 / 3),
+                    "avg_duration_seconds": 2.0,
+                ])
             #expect(top.last?["skill_name"] == "ruff")
             let anomalies = update["data"]?["anomalies"]?.arrayValue ?? []
             #expect(anomalies.count == 1)

@@ -10,7 +10,9 @@ public enum HTTP {
         try await send(URLRequest(url: URL(string: url)!))
     }
 
-    public static func post(_ url: String, json: String, headers: [String: String] = [:]) async throws -> (status: Int, body: JSONValue) {
+    public static func post(
+        _ url: String, json: String, headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: JSONValue) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -25,7 +25,9 @@ public final class RawWebSocket: Sendable {
         public var closeReason: String { String(decoding: payload.dropFirst(2), as: UTF8.self) }
 
         public var description: String {
-            let body = opcode == Opcode.close ? "code \(closeCode.map(String.init) ?? "none") '\(closeReason)'" : "\(payload.count) bytes"
+            let body =
+                opcode == Opcode.close
+                ? "code \(closeCode.map(String.init) ?? "none") '\(closeReason)'" : "\(payload.count) bytes"
             return "frame(opcode \(opcode), fin \(fin), rsv \(rsv), \(body))"
         }
     }
@@ -199,7 +201,9 @@ public final class RawWebSocket: Sendable {
         opcode: UInt8, payload: [UInt8] = [], fin: Bool = true, rsv: UInt8 = 0, masked: Bool = true, length: UInt64? = nil
     ) async throws {
         try await write(
-            Self.frame(opcode: opcode, payload: payload, fin: fin, rsv: rsv, mask: masked ? [0x37, 0xFA, 0x21, 0x3D] : nil, length: length))
+            Self.frame(
+                opcode: opcode, payload: payload, fin: fin, rsv: rsv, mask: masked ? [0x37, 0xFA, 0x21, 0x3D] : nil,
+                length: length))
     }
 
     public func sendText(_ text: String) async throws { try await send(opcode: Opcode.text, payload: Array(text.utf8)) }

@@ -31,7 +31,9 @@ public enum TestTokens {
     }
 
     /// An ES256 token and the PEM of the public key that verifies it.
-    public static func es256(user: String = "alice", permissions: [String] = []) async throws -> (token: String, publicKeyPEM: String) {
+    public static func es256(
+        user: String = "alice", permissions: [String] = []
+    ) async throws -> (token: String, publicKeyPEM: String) {
         let key = ES256PrivateKey()
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: key)

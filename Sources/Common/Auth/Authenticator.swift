@@ -38,17 +38,19 @@ public final class Authenticator: Sendable {
         switch settings.jwtAlgorithm {
         case "HS256", "HS384", "HS512":
             if let secret = settings.jwtSecret {
-                let (digest, length): (DigestAlgorithm, Int) = switch settings.jwtAlgorithm {
-                case "HS384": (.sha384, 48)
-                case "HS512": (.sha512, 64)
-                default: (.sha256, 32)
-                }
+                let (digest, length): (DigestAlgorithm, Int) =
+                    switch settings.jwtAlgorithm {
+                    case "HS384": (.sha384, 48)
+                    case "HS512": (.sha512, 64)
+                    default: (.sha256, 32)
+                    }
                 await keys.add(hmac: HMACKey(key: Self.hmacKey(secret, length: length)), digestAlgorithm: digest)
             }
         case "RS256":
             if let path = settings.jwtPublicKeyFile {
                 let pem = try String(contentsOfFile: path, encoding: .utf8)
-                let key = pem.contains("CERTIFICATE")
+                let key =
+                    pem.contains("CERTIFICATE")
                     ? try Insecure.RSA.PublicKey(certificatePEM: pem) : try Insecure.RSA.PublicKey(pem: pem)
                 await keys.add(rsa: key, digestAlgorithm: .sha256)
             }

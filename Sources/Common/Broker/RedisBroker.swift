@@ -99,12 +99,14 @@ final class RedisBroker: Broker, Service, Sendable {
         var keys: [RESPArgument] = []
         var events: [RESPArgument] = []
         for event in batch {
-            let index = keyIndex[event.room] ?? {
-                let room = roomKeys(event.room)
-                keys += [.string(room.seq), .string(room.epoch), .string(room.stream)]
-                keyIndex[event.room] = keyIndex.count
-                return keyIndex.count - 1
-            }()
+            let index =
+                keyIndex[event.room]
+                ?? {
+                    let room = roomKeys(event.room)
+                    keys += [.string(room.seq), .string(room.epoch), .string(room.stream)]
+                    keyIndex[event.room] = keyIndex.count
+                    return keyIndex.count - 1
+                }()
             events += [.string(String(index)), .string(event.room), .bytes(event.openEnvelope)]
         }
         let arguments: [RESPArgument] = [
@@ -162,7 +164,9 @@ final class RedisBroker: Broker, Service, Sendable {
         let rooms = (try? await delivery.hub.roomCounts(on: group.any()).get()) ?? [:]
         let counts = JSONObject(rooms.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })
         let ttl = String(max(1, Int(presenceTTL.rounded(.up))))
-        _ = try await command.send(["SET", .string(presenceKey(instanceID)), .string(JSONWriter.string(counts)), "EX", .string(ttl)]).get()
+        _ = try await command.send([
+            "SET", .string(presenceKey(instanceID)), .string(JSONWriter.string(counts)), "EX", .string(ttl),
+        ]).get()
         _ = try await command.send(["SADD", .string(instancesKey), .string(instanceID)]).get()
     }
 
@@ -178,7 +182,8 @@ final class RedisBroker: Broker, Service, Sendable {
                 delay = 0.1
             } catch {
                 if isAvailable || delay == 0.1 {
-                    logger.warning("redis unavailable", metadata: ["redis": "\(address.host):\(address.port)", "error": "\(error)"])
+                    logger.warning(
+                        "redis unavailable", metadata: ["redis": "\(address.host):\(address.port)", "error": "\(error)"])
                 }
             }
             available.store(false, ordering: .relaxed)
@@ -234,7 +239,8 @@ final class RedisBroker: Broker, Service, Sendable {
 
     /// On shutdown, remove this instance's presence at once instead of waiting for its TTL.
     private func leave() async {
-        guard let command = try? await RedisConnection.connect(host: address.host, port: address.port, on: group, onClose: {}) else { return }
+        guard let command = try? await RedisConnection.connect(host: address.host, port: address.port, on: group, onClose: {})
+        else { return }
         _ = try? await command.send(["DEL", .string(presenceKey(instanceID))]).get()
         _ = try? await command.send(["SREM", .string(instancesKey), .string(instanceID)]).get()
         command.close()

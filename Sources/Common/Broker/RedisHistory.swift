@@ -37,13 +37,16 @@ extension RedisBroker {
             else { throw RedisConnection.Failure(description: "unexpected history reply") }
             guard seq > 0, !epoch.isEmpty else { return ClusterHistory(position: nil, envelopes: since.seq == 0 ? [] : nil) }
             let position = RoomPosition(seq: seq, epoch: epoch)
-            return ClusterHistory(position: position, envelopes: Self.complete(entries, after: since, upTo: position, bounds: bounds))
+            return ClusterHistory(
+                position: position, envelopes: Self.complete(entries, after: since, upTo: position, bounds: bounds))
         }
     }
 
     /// The envelopes when the entries are exactly `since.seq + 1 ... position.seq`, in the same epoch and none
     /// older than the history's age bound; otherwise nil (the client must treat its state as stale).
-    static func complete(_ entries: [RESPValue], after since: RoomPosition, upTo position: RoomPosition, bounds: HistoryBounds)
+    static func complete(
+        _ entries: [RESPValue], after since: RoomPosition, upTo position: RoomPosition, bounds: HistoryBounds
+    )
         -> [ByteBuffer]?
     {
         guard since.epoch == position.epoch, since.seq <= position.seq, entries.count == position.seq - since.seq else {

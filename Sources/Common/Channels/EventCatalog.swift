@@ -121,7 +121,9 @@ public struct EventCatalog: Sendable {
                 data[field.name] = data[alias]
             }
             guard let value = data[field.name] else {
-                if field.required { throw .validation("Event '\(event)' requires field '\(field.name)' (\(field.type.rawValue))") }
+                if field.required {
+                    throw .validation("Event '\(event)' requires field '\(field.name)' (\(field.type.rawValue))")
+                }
                 continue
             }
             guard field.type.accepts(value) else {

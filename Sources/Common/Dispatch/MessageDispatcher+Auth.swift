@@ -14,8 +14,9 @@ extension MessageDispatcher {
         connection.session.auth.deadline = connection.eventLoop.scheduleTask(in: .interval(settings.auth.timeout)) { [self] in
             let connection = bound.value
             guard connection.session.auth.waiting, !connection.session.held.active else { return }
-            reply(to: connection, error: ProtocolError(.authRequired, "Authentication required: send an auth request first"),
-                  correlationID: nil)
+            reply(
+                to: connection, error: ProtocolError(.authRequired, "Authentication required: send an auth request first"),
+                correlationID: nil)
             connection.close(.authenticationRequired)
         }
     }
@@ -62,11 +63,14 @@ extension MessageDispatcher {
         connection.session.auth.waiting = false
         connection.session.auth.deadline?.cancel()
         scheduleExpiry(connection)
-        logger.info("authenticated", metadata: [
-            "connection_id": "\(connection.id)", "user_id": "\(identity.userID ?? "-")", "via": "\(identity.source.rawValue)",
-        ])
+        logger.info(
+            "authenticated",
+            metadata: [
+                "connection_id": "\(connection.id)", "user_id": "\(identity.userID ?? "-")", "via": "\(identity.source.rawValue)",
+            ])
         if let request {
-            send(to: connection, .response(to: request, data: ["status": "authenticated", "user_id": JSONValue(identity.userID)]))
+            send(
+                to: connection, .response(to: request, data: ["status": "authenticated", "user_id": JSONValue(identity.userID)]))
         }
         if first { sendWelcome(connection) }
         release(connection)

@@ -11,7 +11,9 @@ extension MessageDispatcher {
             let reply = try publisher.publishBatch(items, resultOn: connection.eventLoop)
             let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
             reply.whenSuccess { [self] data in
-                send(to: sender.value, Envelope(correlationID: request.replyCorrelationID, type: .ack, event: "publish", data: data))
+                send(
+                    to: sender.value,
+                    Envelope(correlationID: request.replyCorrelationID, type: .ack, event: "publish", data: data))
             }
             return
         }
@@ -25,16 +27,20 @@ extension MessageDispatcher {
         case .object(let object)?: payload = object
         case let other?: throw .validation("publish data.data must be an object, got \(other.typeName)")
         }
-        let delivered = try publisher.publish(PublishItem(event: event, room: room, data: payload), resultOn: connection.eventLoop)
+        let delivered = try publisher.publish(
+            PublishItem(event: event, room: room, data: payload), resultOn: connection.eventLoop)
         let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
         delivered.whenComplete { [self] result in
             switch result {
             case .success(let count):
-                send(to: sender.value, 
+                send(
+                    to: sender.value,
                     Envelope(
                         correlationID: request.replyCorrelationID, type: .ack, event: "publish",
-                        data: ["status": "published", "room": .string(room), "event": event.map(JSONValue.string) ?? .null,
-                               "subscribers": JSONValue(count)]))
+                        data: [
+                            "status": "published", "room": .string(room), "event": event.map(JSONValue.string) ?? .null,
+                            "subscribers": JSONValue(count),
+                        ]))
             case .failure(let error):
                 reply(to: sender.value, error: Publisher.failure(error), correlationID: request.replyCorrelationID)
             }

@@ -3,7 +3,9 @@ import NIOCore
 /// Subscribe and unsubscribe (PROTOCOL §3), with resume from a position (`data.since`).
 extension MessageDispatcher {
     /// Subscribe/unsubscribe in every form old and new clients send (PROTOCOL §3).
-    func changeSubscription(_ request: Envelope, subscribe: Bool, _ connection: WebSocketConnection)
+    func changeSubscription(
+        _ request: Envelope, subscribe: Bool, _ connection: WebSocketConnection
+    )
         throws(ProtocolError)
     {
         let action = subscribe ? "subscribe" : "unsubscribe"
@@ -13,10 +15,13 @@ extension MessageDispatcher {
         guard subscribe else {
             try RoomName.validate(room)
             hub.shard(for: connection.eventLoop).leave(room, connection)
-            return send(to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
+            return send(
+                to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
         }
         try definition.catalog.validateSubscription(room)
-        if let channel = definition.catalog.channel(for: room), !connection.session.auth.identity.maySubscribe(channel, service: name) {
+        if let channel = definition.catalog.channel(for: room),
+            !connection.session.auth.identity.maySubscribe(channel, service: name)
+        {
             throw ProtocolError(.forbidden, "Not authorized to subscribe to \(room)")
         }
         guard connection.session.rooms.count < settings.maxSubscriptions || connection.session.rooms.contains(room) else {
@@ -26,7 +31,8 @@ extension MessageDispatcher {
         let since = try Self.position(request.data["since"])
         if connection.session.rooms.contains(room) {
             // Already subscribed: events are flowing; nothing to replay.
-            return send(to: connection, .response(to: request, event: action, data: ["status": "subscribed", "channel": .string(room)]))
+            return send(
+                to: connection, .response(to: request, event: action, data: ["status": "subscribed", "channel": .string(room)]))
         }
         // Clustered, and this instance cannot replay from its own history: read the room's stream in Redis.
         guard let joined = hub.join(room, connection, since: since, onlyIfRecoverable: broker.sharesHistory) else {

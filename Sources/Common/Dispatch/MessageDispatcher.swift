@@ -55,7 +55,9 @@ final class MessageDispatcher: ConnectionDelegate {
         addresses.closed(connection.remoteAddress)
         logger.info(
             "disconnected",
-            metadata: ["connection_id": "\(connection.id)", "rooms": "\(connection.session.rooms.sorted().joined(separator: ","))"])
+            metadata: [
+                "connection_id": "\(connection.id)", "rooms": "\(connection.session.rooms.sorted().joined(separator: ","))",
+            ])
     }
 
     func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
@@ -119,7 +121,8 @@ final class MessageDispatcher: ConnectionDelegate {
             metrics.rateLimited.increment()
             if connection.session.rateLimit.isAbusive { return connection.close(.rateLimitAbuse) }
             let limited = ProtocolError(
-                .rateLimitExceeded, "Message rate limit exceeded. Retry after \(connection.session.rateLimit.retryAfter) seconds.")
+                .rateLimitExceeded, "Message rate limit exceeded. Retry after \(connection.session.rateLimit.retryAfter) seconds."
+            )
             return reply(to: connection, error: limited, correlationID: try? decoded.get().replyCorrelationID)
         }
         let request: Envelope
@@ -192,8 +195,9 @@ final class MessageDispatcher: ConnectionDelegate {
             switch result {
             case .success(let health): send(to: connection, .response(to: request, data: health))
             case .failure:
-                reply(to: connection, error: ProtocolError(.internalError, "Status is unavailable right now"),
-                      correlationID: request.replyCorrelationID)
+                reply(
+                    to: connection, error: ProtocolError(.internalError, "Status is unavailable right now"),
+                    correlationID: request.replyCorrelationID)
             }
             release(connection)
         }

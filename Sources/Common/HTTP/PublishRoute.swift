@@ -27,10 +27,12 @@ struct PublishRoute: RouteGroup {
         guard let authenticator else { return nil }
         do {
             guard let identity = try await HTTPReply.presentedIdentity(request, authenticator) else {
-                return HTTPReply.error(.unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
+                return HTTPReply.error(
+                    .unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
             }
             guard identity.mayPublish(service: service) else {
-                return HTTPReply.error(.forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+                return HTTPReply.error(
+                    .forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
             }
             return nil
         } catch {
@@ -58,16 +60,19 @@ struct PublishRoute: RouteGroup {
         do {
             let event = try Publisher.parseEvent(document)
             let subscribers = try await publisher.publish(event, resultOn: group.any()).get()
-            return HTTPReply.json(["status": "published", "event": event.event.map(JSONValue.string) ?? .null,
-                                   "room": .string(event.room), "subscribers": JSONValue(subscribers)])
+            return HTTPReply.json([
+                "status": "published", "event": event.event.map(JSONValue.string) ?? .null,
+                "room": .string(event.room), "subscribers": JSONValue(subscribers),
+            ])
         } catch {
             let error = Publisher.failure(error)
-            let status: HTTPResponse.Status = switch error.code {
-            case .decodeError: .badRequest
-            case .brokerUnavailable: .serviceUnavailable
-            case .internalError: .internalServerError
-            default: .unprocessableContent
-            }
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .decodeError: .badRequest
+                case .brokerUnavailable: .serviceUnavailable
+                case .internalError: .internalServerError
+                default: .unprocessableContent
+                }
             return HTTPReply.error(status, error.code, error.message)
         }
     }

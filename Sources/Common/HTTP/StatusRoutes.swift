@@ -12,15 +12,19 @@ struct StatusRoutes: RouteGroup {
         }
         router.get("/api/websocket/status") { _, _ in HTTPReply.json(status.websocketStatus()) }
         router.get("/api/websocket/history") { _, _ in
-            HTTPReply.json(["interval_seconds": .double(Monitor.interval),
-                            "samples": .array(status.monitor.history.newestFirst().reversed().map(\.json))])
+            HTTPReply.json([
+                "interval_seconds": .double(Monitor.interval),
+                "samples": .array(status.monitor.history.newestFirst().reversed().map(\.json)),
+            ])
         }
         router.get("/api/websocket/snapshot") { _, _ in try await HTTPReply.json(status.snapshot()) }
         router.get("/api/websocket/metrics") { _, _ in HTTPReply.json(status.totals()) }
         router.get("/api/rooms") { _, _ in try await HTTPReply.json(status.roomList()) }
         router.get("/api/catalog") { _, _ in HTTPReply.json(catalog) }
         router.get("/api/dashboard/services") { _, _ in
-            HTTPReply.json(["self": .string(status.name), "services": .array(status.settings.dashboardServices.map { .string($0) })])
+            HTTPReply.json([
+                "self": .string(status.name), "services": .array(status.settings.dashboardServices.map { .string($0) }),
+            ])
         }
     }
 }

@@ -16,8 +16,10 @@ enum MCPCommand {
             return 0
         case "tools":
             let list: [JSONValue] = WebSocketTools.specs.map { spec in
-                ["name": .string(spec.name), "description": .string(spec.description),
-                 "parameters": .array(spec.parameters.map { .string($0.name) })]
+                [
+                    "name": .string(spec.name), "description": .string(spec.description),
+                    "parameters": .array(spec.parameters.map { .string($0.name) }),
+                ]
             }
             print(JSONWriter.string(["tools": .array(list)] as JSONObject))
             return 0
@@ -64,7 +66,8 @@ extension JSONValue {
         case .string(let string): self = .string(string)
         case .data(_, let data): self = .string(data.base64EncodedString())
         case .array(let array): self = .array(array.map(JSONValue.init))
-        case .object(let object): self = .object(JSONObject(object.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) }))
+        case .object(let object):
+            self = .object(JSONObject(object.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) }))
         }
     }
 }

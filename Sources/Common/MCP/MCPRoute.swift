@@ -34,7 +34,8 @@ struct MCPRoute: RouteGroup {
 
     private func mcp(_ request: Request) async -> Response {
         if let origin = request.headers[.origin], !mcpAllows(origin: origin) {
-            return Self.mcpResponse(.error(statusCode: 403, .invalidRequest("Forbidden: Origin '\(origin)' is not in allowed_origins")))
+            return Self.mcpResponse(
+                .error(statusCode: 403, .invalidRequest("Forbidden: Origin '\(origin)' is not in allowed_origins")))
         }
         let identity: Identity
         switch await mcpIdentity(request) {
@@ -46,8 +47,10 @@ struct MCPRoute: RouteGroup {
             do {
                 body = Data(try await request.body.collect(upTo: settings.maxMessageSize).readableBytesView)
             } catch {
-                return Self.mcpResponse(.error(
-                    statusCode: 413, .invalidRequest("Request body larger than max_message_size (\(settings.maxMessageSize) bytes)")))
+                return Self.mcpResponse(
+                    .error(
+                        statusCode: 413,
+                        .invalidRequest("Request body larger than max_message_size (\(settings.maxMessageSize) bytes)")))
             }
         }
         var headers: [String: String] = [:]
@@ -61,7 +64,9 @@ struct MCPRoute: RouteGroup {
         if request.method == .post, case .stream(let stream, var headers) = response {
             headers["Content-Type"] = "application/json"
             headers.removeValue(forKey: "Cache-Control")
-            guard let message = try? await Self.lastMessage(of: stream) else { return Self.mcpResponse(.accepted(headers: headers)) }
+            guard let message = try? await Self.lastMessage(of: stream) else {
+                return Self.mcpResponse(.accepted(headers: headers))
+            }
             return Self.mcpResponse(.data(message, headers: headers))
         }
         return Self.mcpResponse(response)
@@ -70,7 +75,8 @@ struct MCPRoute: RouteGroup {
     private struct Refusal: Error {
         let response: MCP.HTTPResponse
         init(_ status: Int, _ message: String) {
-            response = .error(statusCode: status, .invalidRequest(message), extraHeaders: status == 401 ? ["WWW-Authenticate": "Bearer"] : [:])
+            response = .error(
+                statusCode: status, .invalidRequest(message), extraHeaders: status == 401 ? ["WWW-Authenticate": "Bearer"] : [:])
         }
     }
 
@@ -78,7 +84,8 @@ struct MCPRoute: RouteGroup {
         guard let authenticator else { return .success(.anonymous) }
         do {
             guard let identity = try await HTTPReply.presentedIdentity(request, authenticator) else {
-                return .failure(Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
+                return .failure(
+                    Refusal(401, "Unauthorized: /mcp needs X-API-Key or Authorization: Bearer <API key or admin token>"))
             }
             guard identity.isAdmin(service: service) else {  // an API key counts as admin
                 return .failure(Refusal(403, "Forbidden: /mcp needs an API key or a token with 'admin'"))
@@ -114,10 +121,12 @@ struct MCPRoute: RouteGroup {
         }
         let status = HTTPResponse.Status(code: response.statusCode)
         if case .stream(let stream, _) = response {
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody { writer in
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.bodyData ?? Data())))
     }

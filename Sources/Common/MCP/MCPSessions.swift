@@ -45,7 +45,8 @@ actor MCPSessions {
             return .error(statusCode: 400, .invalidRequest("Bad Request: Missing \(HTTPHeaderName.sessionID) header"))
         }
         guard sessions.count < maxSessions else {
-            return .error(statusCode: 503, .internalError("Too many MCP sessions (mcp_max_sessions = \(maxSessions)); retry later"))
+            return .error(
+                statusCode: 503, .internalError("Too many MCP sessions (mcp_max_sessions = \(maxSessions)); retry later"))
         }
         let id = UUID().uuidString
         let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedID(id: id), validationPipeline: validation)

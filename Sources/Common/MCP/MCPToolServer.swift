@@ -24,7 +24,9 @@ extension WebSocketTools.Spec {
         }
         return Tool(
             name: name, description: description,
-            inputSchema: ["type": "object", "properties": .object(properties),
-                          "required": .array(parameters.filter(\.required).map { .string($0.name) })])
+            inputSchema: [
+                "type": "object", "properties": .object(properties),
+                "required": .array(parameters.filter(\.required).map { .string($0.name) }),
+            ])
     }
 }

@@ -22,7 +22,8 @@ struct ServiceClient: ToolBackend {
     func totals() async throws -> JSONObject { try await get("/api/websocket/metrics") }
 
     func publish(room: String, event: String, data: JSONObject) async throws -> Int {
-        let (status, body) = try await post("/api/events", ["room": .string(room), "event": .string(event), "data": .object(data)])
+        let (status, body) = try await post(
+            "/api/events", ["room": .string(room), "event": .string(event), "data": .object(data)])
         guard status == 200 else {
             let code = body["error_code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) ?? .internalError
             throw ProtocolError(code, body["error_message"]?.stringValue ?? "HTTP \(status)")

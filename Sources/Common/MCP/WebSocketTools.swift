@@ -40,8 +40,12 @@ struct WebSocketTools: Sendable {
             }
         } catch {
             // The reference's shape for a service it cannot reach.
-            return (["status": "stopped", "host": .string(host), "port": JSONValue(port), "connections": 0, "rooms": 0,
-                     "message": .string("\(service) is not reachable: \(error)")], true)
+            return (
+                [
+                    "status": "stopped", "host": .string(host), "port": JSONValue(port), "connections": 0, "rooms": 0,
+                    "message": .string("\(service) is not reachable: \(error)"),
+                ], true
+            )
         }
     }
 
@@ -82,8 +86,12 @@ struct WebSocketTools: Sendable {
         guard !event.isEmpty, !room.isEmpty else { return failed("event_type and room are required") }
         do {
             let subscribers = try await backend.publish(room: room, event: event, data: data)
-            return (["status": "broadcasted", "event_type": .string(event), "room": .string(room),
-                     "subscribers": JSONValue(subscribers), "message": "Test event broadcast successfully"], false)
+            return (
+                [
+                    "status": "broadcasted", "event_type": .string(event), "room": .string(room),
+                    "subscribers": JSONValue(subscribers), "message": "Test event broadcast successfully",
+                ], false
+            )
         } catch let refusal as ProtocolError {
             return failed(refusal.message)
         } catch {

@@ -12,12 +12,14 @@ public struct Sample: Sendable {
     public let connectionLatencyMs: Double
 
     var json: JSONValue {
-        ["time": .double(time), "connections": JSONValue(connections),
-         "messages_in_per_second": .double(Self.round(messagesInPerSecond)),
-         "deliveries_per_second": .double(Self.round(deliveriesPerSecond)),
-         "error_rate": .double(Self.round(errorRate, places: 4)),
-         "message_latency_ms": .double(Self.round(messageLatencyMs, places: 3)),
-         "connection_latency_ms": .double(Self.round(connectionLatencyMs, places: 3))]
+        [
+            "time": .double(time), "connections": JSONValue(connections),
+            "messages_in_per_second": .double(Self.round(messagesInPerSecond)),
+            "deliveries_per_second": .double(Self.round(deliveriesPerSecond)),
+            "error_rate": .double(Self.round(errorRate, places: 4)),
+            "message_latency_ms": .double(Self.round(messageLatencyMs, places: 3)),
+            "connection_latency_ms": .double(Self.round(connectionLatencyMs, places: 3)),
+        ]
     }
 
     static func round(_ value: Double, places: Int = 1) -> Double {

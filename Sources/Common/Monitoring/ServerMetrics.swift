@@ -39,7 +39,8 @@ public final class ServerMetrics: Sendable {
         self.server = server
         let registry = self.registry
         let label = [("server", server)]
-        connectionsTotal = registry.makeCounter(descriptor: .named("websocket_connections_total"), labels: label + [("tls_mode", tls ? "wss" : "ws")])
+        connectionsTotal = registry.makeCounter(
+            descriptor: .named("websocket_connections_total"), labels: label + [("tls_mode", tls ? "wss" : "ws")])
         connectionsActive = registry.makeGauge(descriptor: .named("websocket_connections_active"), labels: label)
         connections = registry.makeGauge(descriptor: .named("websocket_connections"), labels: label)
         rooms = registry.makeGauge(descriptor: .named("websocket_rooms"), labels: label)
@@ -50,26 +51,48 @@ public final class ServerMetrics: Sendable {
         slowConsumers = registry.makeCounter(descriptor: .named("websocket_slow_consumers_total"), labels: label)
         rateLimited = registry.makeCounter(descriptor: .named("websocket_rate_limited_total"), labels: label)
         func messages(_ direction: String) -> [MessageType: Counter] {
-            Dictionary(uniqueKeysWithValues: MessageType.allCases.map { type in
-                (type, registry.makeCounter(descriptor: .named("websocket_messages_total"), labels: label + [("message_type", type.rawValue), ("direction", direction)]))
-            })
+            Dictionary(
+                uniqueKeysWithValues: MessageType.allCases.map { type in
+                    (
+                        type,
+                        registry.makeCounter(
+                            descriptor: .named("websocket_messages_total"),
+                            labels: label + [("message_type", type.rawValue), ("direction", direction)])
+                    )
+                })
         }
         received = messages("received")
         sent = messages("sent")
-        latency = Dictionary(uniqueKeysWithValues: MessageType.allCases.map { type in
-            (type, registry.makeValueHistogram(descriptor: .named("websocket_latency_seconds"), labels: label + [("message_type", type.rawValue)],
-                buckets: Self.latencyBuckets))
-        })
-        broadcasts = Dictionary(uniqueKeysWithValues: channelLabels.map { channel in
-            (channel, (
-                registry.makeCounter(descriptor: .named("websocket_broadcast_total"), labels: label + [("channel", channel)]),
-                registry.makeValueHistogram(descriptor: .named("websocket_broadcast_duration_seconds"), labels: label + [("channel", channel)],
-                    buckets: Self.latencyBuckets)
-            ))
-        })
-        drains = Dictionary(uniqueKeysWithValues: LingeringClose.Outcome.allCases.map { outcome in
-            (outcome, registry.makeCounter(descriptor: .named("websocket_close_drains_total"), labels: label + [("outcome", outcome.rawValue)]))
-        })
+        latency = Dictionary(
+            uniqueKeysWithValues: MessageType.allCases.map { type in
+                (
+                    type,
+                    registry.makeValueHistogram(
+                        descriptor: .named("websocket_latency_seconds"), labels: label + [("message_type", type.rawValue)],
+                        buckets: Self.latencyBuckets)
+                )
+            })
+        broadcasts = Dictionary(
+            uniqueKeysWithValues: channelLabels.map { channel in
+                (
+                    channel,
+                    (
+                        registry.makeCounter(
+                            descriptor: .named("websocket_broadcast_total"), labels: label + [("channel", channel)]),
+                        registry.makeValueHistogram(
+                            descriptor: .named("websocket_broadcast_duration_seconds"), labels: label + [("channel", channel)],
+                            buckets: Self.latencyBuckets)
+                    )
+                )
+            })
+        drains = Dictionary(
+            uniqueKeysWithValues: LingeringClose.Outcome.allCases.map { outcome in
+                (
+                    outcome,
+                    registry.makeCounter(
+                        descriptor: .named("websocket_close_drains_total"), labels: label + [("outcome", outcome.rawValue)])
+                )
+            })
         // Every label known in advance is exposed at 0 from the start, so `rate()` and alerts see the first one.
         for type in CloseCode.errorLabels + RefusalCode.allCases.map(\.label) {
             _ = counter(type, in: connectionErrors, name: "websocket_connection_errors_total")
@@ -122,7 +145,8 @@ public final class ServerMetrics: Sendable {
     func alert(_ name: String, active: Bool) {
         let gauge = alerts.withLock { gauges in
             if let gauge = gauges[name] { return gauge }
-            let gauge = registry.makeGauge(descriptor: .named("websocket_alert_active"), labels: [("server", server), ("alert", name)])
+            let gauge = registry.makeGauge(
+                descriptor: .named("websocket_alert_active"), labels: [("server", server), ("alert", name)])
             gauges[name] = gauge
             return gauge
         }

@@ -51,8 +51,10 @@ final class Publisher: Sendable {
         var outcomes = publish(batch: parsed.compactMap { try? $0.get() }, resultOn: loop).makeIterator()
         let futures: [EventLoopFuture<JSONObject>] = parsed.enumerated().map { index, item in
             let refused = { @Sendable (error: ProtocolError) -> JSONObject in
-                ["index": JSONValue(index), "status": "refused", "error_code": .string(error.code.rawValue),
-                 "error_message": .string(error.message)]
+                [
+                    "index": JSONValue(index), "status": "refused", "error_code": .string(error.code.rawValue),
+                    "error_message": .string(error.message),
+                ]
             }
             let event: PublishItem
             switch item {
@@ -63,16 +65,20 @@ final class Publisher: Sendable {
             case .failure(let error): return loop.makeSucceededFuture(refused(error))
             case .success(let delivered):
                 return delivered.map { count -> JSONObject in
-                    ["index": JSONValue(index), "status": "published", "room": .string(event.room),
-                     "event": event.event.map(JSONValue.string) ?? .null, "subscribers": JSONValue(count)]
+                    [
+                        "index": JSONValue(index), "status": "published", "room": .string(event.room),
+                        "event": event.event.map(JSONValue.string) ?? .null, "subscribers": JSONValue(count),
+                    ]
                 }.recover { error in refused(Self.failure(error)) }
             }
         }
         return EventLoopFuture.whenAllSucceed(futures, on: loop).map { results in
             let accepted = results.filter { $0["status"] == "published" }.count
             let status = accepted == results.count ? "published" : accepted == 0 ? "refused" : "partial"
-            return ["status": .string(status), "count": JSONValue(accepted), "refused": JSONValue(results.count - accepted),
-                    "results": .array(results.map { .object($0) })]
+            return [
+                "status": .string(status), "count": JSONValue(accepted), "refused": JSONValue(results.count - accepted),
+                "results": .array(results.map { .object($0) }),
+            ]
         }
     }
 

@@ -26,7 +26,8 @@ final class EventDelivery: Sendable {
     func order(_ events: [PreparedEvent], resultOn loop: any EventLoop) -> [EventLoopFuture<Int>] {
         for event in events { observe(event.event, room: event.room, data: event.payload) }
         let started = NIODeadline.now()
-        let delivered = events.count == 1
+        let delivered =
+            events.count == 1
             ? [hub.broadcast(open: events[0].open, to: events[0].room, resultOn: loop)]
             : hub.broadcast(batch: events.map { ($0.open, $0.room) }, resultOn: loop)
         return zip(events, delivered).map { event, delivery in measured(event.room, since: started, delivery) }

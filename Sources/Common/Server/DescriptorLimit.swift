@@ -27,7 +27,9 @@ enum DescriptorLimit {
         guard limit > 0, maxConnections + reserve > limit else { return }
         logger.warning(
             "max_connections exceeds the file-descriptor limit: connections beyond it are not accepted, and the accept loop busy-waits while the limit is reached",
-            metadata: ["max_connections": "\(maxConnections)", "nofile_limit": "\(limit)",
-                       "fix": "raise LimitNOFILE (systemd) / ulimit -n, or lower max_connections"])
+            metadata: [
+                "max_connections": "\(maxConnections)", "nofile_limit": "\(limit)",
+                "fix": "raise LimitNOFILE (systemd) / ulimit -n, or lower max_connections",
+            ])
     }
 }

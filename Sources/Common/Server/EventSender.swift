@@ -12,7 +12,9 @@ public struct EventSender: Sendable {
 
     /// Publishes `spec` to `spec.channel.room(parameter)` with `fields` first, then `extra` (e.g. metadata).
     @discardableResult
-    public func send(_ spec: EventSpec, _ parameter: String, _ fields: JSONObject, extra: JSONObject = [:])
+    public func send(
+        _ spec: EventSpec, _ parameter: String, _ fields: JSONObject, extra: JSONObject = [:]
+    )
         async throws(ProtocolError) -> PublishReceipt
     {
         var data = fields

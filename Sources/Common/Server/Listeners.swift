@@ -20,7 +20,9 @@ struct Listeners: Sendable {
     let bound = BoundPorts()
 
     /// The service port: `/` and `/ws` upgrade (`admission` decides), everything else is `routes`.
-    func service(routes: [any RouteGroup], admission: Admission, installer: ConnectionInstaller, metrics: ServerMetrics) -> Listener {
+    func service(
+        routes: [any RouteGroup], admission: Admission, installer: ConnectionInstaller, metrics: ServerMetrics
+    ) -> Listener {
         make(
             port: settings.port, backlog: 4096, responder: RealtimeChildChannel.redirectingLateUpgrades(responder(routes)),
             admit: { request, channel in admission.refusal(for: request, on: channel) },
@@ -43,7 +45,9 @@ struct Listeners: Sendable {
             install: { _, _, _ in },
             onRunning: { [logger, settings, tls] port in
                 bound(port)
-                logger.notice("\(path.dropFirst()) listening", metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)\(path)"])
+                logger.notice(
+                    "\(path.dropFirst()) listening",
+                    metadata: ["url": "\(tls == nil ? "http" : "https")://\(settings.host):\(port)\(path)"])
             })
     }
 
@@ -51,16 +55,18 @@ struct Listeners: Sendable {
     /// Any path upgrades (as upstream's); plain HTTP there gets 404.
     func metricsStream(_ spec: MetricsStreamSpec?, authenticator: Authenticator?, installer: ConnectionInstaller) -> Listener? {
         guard let spec, settings.metricsStream.enabled else { return nil }
-        let handler = spec.makeHandler(StreamContext(
-            authRequired: authenticator != nil,
-            verify: { token in try? await authenticator?.identity(token: token) },
-            logger: logger))
+        let handler = spec.makeHandler(
+            StreamContext(
+                authRequired: authenticator != nil,
+                verify: { token in try? await authenticator?.identity(token: token) },
+                logger: logger))
         let delegate = StreamDelegate(handler: handler)
         let interval = TimeAmount.interval(settings.metricsStream.updateInterval)
         return make(
             port: settings.metricsStream.port, backlog: 1024, responder: responder([]),
             admit: { [lifecycle] _, _ in lifecycle.isDraining ? Admission.shuttingDown : nil },
-            install: { request, channel, deflate in try installer.install(request, channel, deflate: deflate, delegate: delegate) },
+            install: { request, channel, deflate in try installer.install(request, channel, deflate: deflate, delegate: delegate)
+            },
             onRunning: { [bound, group, logger, settings] port in
                 bound.metricsStream.withLock { $0 = port }
                 logger.notice("metrics stream listening", metadata: ["url": "ws://\(settings.host):\(port)"])

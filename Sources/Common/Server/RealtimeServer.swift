@@ -46,7 +46,8 @@ public final class RealtimeServer: Sendable {
             server: definition.name, tls: settings.tls.enabled, channelLabels: definition.catalog.channels.map(\.pattern.label))
         hub = Hub(
             group: group,
-            history: RoomHistories(size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms),
+            history: RoomHistories(
+                size: settings.historySize, ttl: .interval(settings.historyTTL), maxRooms: settings.historyRooms),
             compression: settings.compression)
         let delivery = EventDelivery(
             hub: hub, catalog: definition.catalog, observers: definition.observers, statistics: statistics, metrics: metrics,
@@ -75,7 +76,8 @@ public final class RealtimeServer: Sendable {
             AnyOriginReads(), ProbeRoutes(status: status), StatusRoutes(status: status, catalog: definition.catalogJSON),
             AssetRoutes(), mcp,
             PublishRoute(
-                service: definition.name, publisher: publisher, authenticator: authenticator, maxBodySize: settings.maxMessageSize,
+                service: definition.name, publisher: publisher, authenticator: authenticator,
+                maxBodySize: settings.maxMessageSize,
                 group: group),
         ]
         mcpRoutes = [ProbeRoutes(status: status, metrics: false), mcp]
@@ -89,7 +91,8 @@ public final class RealtimeServer: Sendable {
             return LocalBroker(delivery: delivery)
         }
         // Unique even for two servers in one process, or a pid reused after a crash.
-        let instance = settings.instanceID.isEmpty
+        let instance =
+            settings.instanceID.isEmpty
             ? "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID4.make().prefix(8))" : settings.instanceID
         return RedisBroker(
             address: address, service: service, instanceID: instance, presenceTTL: settings.presenceTTL,

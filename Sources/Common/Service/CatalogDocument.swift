@@ -5,24 +5,35 @@ extension ServiceDefinition {
         [
             "service": .string(name),
             "default_port": JSONValue(defaultPort),
-            "channels": .array(catalog.channels.map { channel in
-                ["pattern": .string(channel.pattern.template),
-                 "permissions": .array(channel.permissions.sorted().map { .string($0) }),
-                 "summary": .string(channel.summary)]
-            }),
-            "events": .array(catalog.events.map { event in
-                ["name": event.wireName, "channel": .string(event.channel.template),
-                 "fields": .array(event.fields.map(Self.fieldJSON)), "summary": .string(event.summary)]
-            }),
-            "requests": .array(requests.map { request in
-                ["name": .string(request.name), "parameters": .array(request.parameters.map(Self.fieldJSON)),
-                 "summary": .string(request.summary)]
-            }),
+            "channels": .array(
+                catalog.channels.map { channel in
+                    [
+                        "pattern": .string(channel.pattern.template),
+                        "permissions": .array(channel.permissions.sorted().map { .string($0) }),
+                        "summary": .string(channel.summary),
+                    ]
+                }),
+            "events": .array(
+                catalog.events.map { event in
+                    [
+                        "name": event.wireName, "channel": .string(event.channel.template),
+                        "fields": .array(event.fields.map(Self.fieldJSON)), "summary": .string(event.summary),
+                    ]
+                }),
+            "requests": .array(
+                requests.map { request in
+                    [
+                        "name": .string(request.name), "parameters": .array(request.parameters.map(Self.fieldJSON)),
+                        "summary": .string(request.summary),
+                    ]
+                }),
         ]
     }
 
     private static func fieldJSON(_ field: FieldSpec) -> JSONValue {
-        var json: JSONObject = ["name": .string(field.name), "type": .string(field.type.rawValue), "required": .bool(field.required)]
+        var json: JSONObject = [
+            "name": .string(field.name), "type": .string(field.type.rawValue), "required": .bool(field.required),
+        ]
         if !field.aliases.isEmpty { json["aliases"] = .array(field.aliases.map(JSONValue.string)) }
         return .object(json)
     }
@@ -43,7 +54,9 @@ extension ServiceDefinition {
         ]
         for channel in catalog.channels {
             let permissions = channel.permissions.sorted().map { "`\($0)`" }.joined(separator: " or ")
-            lines.append("| `\(channel.pattern)` | \(permissions.isEmpty ? "any authenticated client" : permissions) | \(channel.summary) |")
+            lines.append(
+                "| `\(channel.pattern)` | \(permissions.isEmpty ? "any authenticated client" : permissions) | \(channel.summary) |"
+            )
         }
         lines += [
             "",
@@ -63,7 +76,9 @@ extension ServiceDefinition {
             guard !events.isEmpty else { continue }
             lines += ["", "### `\(channel.pattern)`", "", "| event | fields | what |", "|---|---|---|"]
             for event in events {
-                lines.append("| \(event.isUnnamed ? "`null` (no name)" : "`\(event.name)`") | \(Self.fieldList(event.fields)) | \(event.summary) |")
+                lines.append(
+                    "| \(event.isUnnamed ? "`null` (no name)" : "`\(event.name)`") | \(Self.fieldList(event.fields)) | \(event.summary) |"
+                )
             }
         }
         lines += ["", "## Requests", ""]

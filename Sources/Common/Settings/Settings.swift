@@ -56,7 +56,9 @@ public struct Settings: Sendable, Equatable {
     /// Serve `/echo`, a WebSocket that echoes every message: only for protocol conformance runs (Autobahn).
     public var echoEndpoint = false
     /// Base URLs of the services the dashboard's "all services" view shows (default: the four on this host).
-    public var dashboardServices = ["http://127.0.0.1:8688", "http://127.0.0.1:8690", "http://127.0.0.1:8692", "http://127.0.0.1:8686"]
+    public var dashboardServices = [
+        "http://127.0.0.1:8688", "http://127.0.0.1:8690", "http://127.0.0.1:8692", "http://127.0.0.1:8686",
+    ]
     public var logLevel = "info"
     /// `text` or `json`.
     public var logFormat = "text"
@@ -196,7 +198,6 @@ public struct TLSSettings: Sendable, Equatable {
 
     public init() {}
 }
-
 
 extension TimeAmount {
     /// A duration from a settings value in (fractional) seconds.

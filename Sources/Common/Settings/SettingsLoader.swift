@@ -192,10 +192,12 @@ public enum SettingsLoader {
         let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
         for name in values.keys.sorted() {
             if name.hasPrefix("metrics_stream."), !service.hasMetricsStream {
-                throw SettingsError(description: "\(source): \(name): \(service.name) serves no metrics stream (session-buddy does)")
+                throw SettingsError(
+                    description: "\(source): \(name): \(service.name) serves no metrics stream (session-buddy does)")
             }
             guard let key = known[name] else {
-                throw SettingsError(description: "\(source): unknown setting '\(name)' (known: \(keys.map(\.name).joined(separator: ", ")))")
+                throw SettingsError(
+                    description: "\(source): unknown setting '\(name)' (known: \(keys.map(\.name).joined(separator: ", ")))")
             }
             do {
                 try key.apply(&settings, values[name]!)
@@ -211,19 +213,24 @@ public enum SettingsLoader {
 
     typealias Parser<T> = @Sendable (Any) throws(SettingsError) -> T
 
-    static func key<T>(_ name: String, _ path: WritableKeyPath<Settings, T> & Sendable, _ parse: @escaping Parser<T>) -> SettingKey {
-        SettingKey(name: name) { (settings: inout Settings, raw: Any) throws(SettingsError) in settings[keyPath: path] = try parse(raw) }
+    static func key<T>(
+        _ name: String, _ path: WritableKeyPath<Settings, T> & Sendable, _ parse: @escaping Parser<T>
+    ) -> SettingKey {
+        SettingKey(name: name) { (settings: inout Settings, raw: Any) throws(SettingsError) in
+            settings[keyPath: path] = try parse(raw)
+        }
     }
 
     static func describe(_ raw: Any) -> String { raw is String ? "\"\(raw)\"" : "\(raw)" }
 
     static func integer(_ range: ClosedRange<Int>, allowZero: Bool = false) -> Parser<Int> {
         { (raw: Any) throws(SettingsError) -> Int in
-            let value: Int? = switch raw {
-            case let int as Int: int
-            case let string as String: Int(string.trimmingCharacters(in: .whitespaces))
-            default: nil
-            }
+            let value: Int? =
+                switch raw {
+                case let int as Int: int
+                case let string as String: Int(string.trimmingCharacters(in: .whitespaces))
+                default: nil
+                }
             guard let value, range.contains(value) || (allowZero && value == 0) else {
                 throw SettingsError(description: "expected an integer in \(range), got \(describe(raw))")
             }
@@ -233,12 +240,13 @@ public enum SettingsLoader {
 
     static func number(_ range: ClosedRange<Double>) -> Parser<Double> {
         { (raw: Any) throws(SettingsError) -> Double in
-            let value: Double? = switch raw {
-            case let int as Int: Double(int)
-            case let double as Double: double
-            case let string as String: Double(string.trimmingCharacters(in: .whitespaces))
-            default: nil
-            }
+            let value: Double? =
+                switch raw {
+                case let int as Int: Double(int)
+                case let double as Double: double
+                case let string as String: Double(string.trimmingCharacters(in: .whitespaces))
+                default: nil
+                }
             guard let value, value.isFinite, range.contains(value) else {
                 throw SettingsError(description: "expected a number in \(range), got \(describe(raw))")
             }
@@ -265,7 +273,9 @@ public enum SettingsLoader {
                 return string
             }
         }
-        guard let string = raw as? String else { throw SettingsError(description: "expected a list of strings, got \(describe(raw))") }
+        guard let string = raw as? String else {
+            throw SettingsError(description: "expected a list of strings, got \(describe(raw))")
+        }
         return string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 

@@ -69,7 +69,8 @@ final class ServerStatus: Sendable {
             "uptime_seconds": JSONValue((uptimeSeconds * 1000).rounded() / 1000),
         ]
         for member in describedAs { health[member.key] = member.value }
-        health["alerts"] = .array(alerts.sorted { $0.key < $1.key }.map { ["alert": .string($0.key), "message": .string($0.value)] })
+        health["alerts"] = .array(
+            alerts.sorted { $0.key < $1.key }.map { ["alert": .string($0.key), "message": .string($0.value)] })
         if let described = broker.healthJSON { health["broker"] = .object(described) }
         return health
     }
@@ -123,10 +124,16 @@ final class ServerStatus: Sendable {
         let counts = try await roomCounts()
         var members: [String: [String]] = [:]
         for part in parts { members.merge(part.rooms, uniquingKeysWith: +) }
-        let rooms = JSONObject(members.sorted { $0.key < $1.key }.map { room, ids in
-            (room, ["subscribers": JSONValue(counts[room] ?? ids.count),
-                    "connection_ids": .array(ids.prefix(Self.snapshotLimit).map { .string($0) })])
-        })
+        let rooms = JSONObject(
+            members.sorted { $0.key < $1.key }.map { room, ids in
+                (
+                    room,
+                    [
+                        "subscribers": JSONValue(counts[room] ?? ids.count),
+                        "connection_ids": .array(ids.prefix(Self.snapshotLimit).map { .string($0) }),
+                    ]
+                )
+            })
         return [
             "connections": .array(parts.flatMap(\.connections).prefix(Self.snapshotLimit).map { .string($0) }),
             "rooms": .object(rooms),

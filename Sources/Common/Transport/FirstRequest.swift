@@ -162,7 +162,9 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     index += 1
                 }
             }
-            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: head[range]), as: UTF8.self) }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeRawBufferPointer(rebasing: head[range]), as: UTF8.self)
+            }
             guard let requestLine = lines.first else { return nil }
             let prefix = Array("GET /".utf8), suffix = Array(" HTTP/1.1".utf8)
             guard requestLine.count >= prefix.count + suffix.count,
@@ -197,7 +199,8 @@ final class FirstRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// An HTTP error for a refused upgrade: JSON `{error_code, error_message}`, then the connection closes.
     static func response(_ refusal: UpgradeRefusal) -> ByteBuffer {
-        let body = JSONWriter.string(["error_code": .string(refusal.code.rawValue), "error_message": .string(refusal.message)] as JSONObject)
+        let body = JSONWriter.string(
+            ["error_code": .string(refusal.code.rawValue), "error_message": .string(refusal.message)] as JSONObject)
         var head = "HTTP/1.1 \(refusal.status.code) \(refusal.status.reasonPhrase)\r\nConnection: close\r\n"
         head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nDate: \(HTTPDate.now())\r\n"
         for (name, value) in refusal.headers { head += "\(name): \(value)\r\n" }

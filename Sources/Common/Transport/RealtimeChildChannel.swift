@@ -67,7 +67,8 @@ struct RealtimeChildChannel: HTTPChannelHandler {
             let http1 = self.http1
             let outcome = channel.eventLoop.makePromise(of: UpgradeOutcome.self)
             let first = FirstRequestHandler(
-                upgrade: WebSocketHandshake(admit: admit, install: install, compression: compression), refused: refused, drain: drain,
+                upgrade: WebSocketHandshake(admit: admit, install: install, compression: compression), refused: refused,
+                drain: drain,
                 http: { channel in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,  // NIOAsyncChannel pipelines HTTP for Hummingbird
@@ -76,8 +77,9 @@ struct RealtimeChildChannel: HTTPChannelHandler {
                     try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
-                    return .http(try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
+                    return .http(
+                        try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
                 },
                 outcome: outcome)
             try channel.pipeline.syncOperations.addHandler(first)

@@ -18,7 +18,8 @@ extension TLSSettings {
             }
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw SettingsError(description: "tls: cannot use \(certFile) / \(keyFile)\(caFile.map { " / \($0)" } ?? ""): \(error)")
+            throw SettingsError(
+                description: "tls: cannot use \(certFile) / \(keyFile)\(caFile.map { " / \($0)" } ?? ""): \(error)")
         }
     }
 }

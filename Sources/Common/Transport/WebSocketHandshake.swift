@@ -54,7 +54,8 @@ struct WebSocketHandshake: Sendable {
         var deflate: PerMessageDeflate?
 
         var response: String {
-            var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n"
+            var head =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n"
             if let deflate { head += "Sec-WebSocket-Extensions: \(deflate.responseHeader)\r\n" }
             return head + "\r\n"
         }
@@ -69,9 +70,10 @@ struct WebSocketHandshake: Sendable {
             return .failure(UpgradeRefusal(.badRequest, code: .badHandshake, "exactly one Sec-WebSocket-Key header is required"))
         }
         guard versions == ["13"] else {
-            return .failure(UpgradeRefusal(
-                .upgradeRequired, code: .badHandshake, "only WebSocket version 13 is supported",
-                headers: [("Sec-WebSocket-Version", "13")]))
+            return .failure(
+                UpgradeRefusal(
+                    .upgradeRequired, code: .badHandshake, "only WebSocket version 13 is supported",
+                    headers: [("Sec-WebSocket-Version", "13")]))
         }
         let digest = Insecure.SHA1.hash(data: Array((String(key) + Self.magicGUID).utf8))
         let deflate = PerMessageDeflate.negotiate(
