@@ -62,7 +62,9 @@ final class Hub: Sendable {
     }
 
     /// Delivers a frame ordered elsewhere (Redis assigned its position), keeping it in history.
-    func broadcast(frame: ByteBuffer, at position: RoomPosition, to room: String, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
+    func broadcast(
+        frame: ByteBuffer, at position: RoomPosition, to room: String, resultOn loop: any EventLoop
+    ) -> EventLoopFuture<Int> {
         let deliveries = ordered.withLock { history in
             history.record(room, at: position, frame: frame)
             return handOff(frame, seq: position.seq, to: room)
@@ -90,14 +92,17 @@ final class Hub: Sendable {
     /// already delivered to the loop's queue (the connection's guard then drops them); events ordered after it
     /// arrive live. Returns the replayed frames (nil: not recoverable) and the room's position; with
     /// `onlyIfRecoverable`, returns nil without joining when `since` cannot be replayed from here.
-    func join(_ room: String, _ connection: WebSocketConnection, since: RoomPosition?, onlyIfRecoverable: Bool = false)
+    func join(
+        _ room: String, _ connection: WebSocketConnection, since: RoomPosition?, onlyIfRecoverable: Bool = false
+    )
         -> (replay: [ByteBuffer]?, position: RoomPosition?)?
     {
         let (entries, position) = ordered.withLock { history in
             (since.flatMap { history.frames(room, after: $0) }, history.position(room))
         }
         if onlyIfRecoverable, since != nil, entries == nil { return nil }
-        shard(for: connection.eventLoop).join(room, connection)
+        // Already a member: its events are flowing, and a new guard could drop some still queued.
+        guard shard(for: connection.eventLoop).join(room, connection) else { return (nil, position) }
         // Anything up to here is covered by the replay (or by the client itself, when it is up to date).
         if let entries, let since {
             connection.session.resumeGuards[room] = entries.last?.seq ?? since.seq
@@ -287,8 +292,9 @@ final class LoopShard: ConnectionScheduler, @unchecked Sendable {
     }
 
     private func flushAll() {
-        flushScheduled = false
         writeBatches(flushing: true)
+        // Cleared only now: the batch writes above mark their connections for this flush, not for another pass.
+        flushScheduled = false
         let batch = unflushed
         unflushed.removeAll(keepingCapacity: true)
         for connection in batch { connection.flush() }
@@ -362,7 +368,8 @@ private struct RoomBatch {
         if let made = compressed.first(where: { $0.windowBits == windowBits }) { return made.joined }
         var result: ByteBuffer?
         for (index, entry) in frames.enumerated() {
-            let frame = entry.shared?.frame(windowBits: windowBits, compressingWith: compression)
+            let frame =
+                entry.shared?.frame(windowBits: windowBits, compressingWith: compression)
                 ?? compression.compress(entry.frame, windowBits: windowBits)
             result = result.map { Self.join($0, frame, first: index == 1) } ?? frame
         }
