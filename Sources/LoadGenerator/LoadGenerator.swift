@@ -9,7 +9,7 @@ import NIOPosix
 @main
 struct LoadGen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "loadgen", abstract: "WebSocket pub/sub load generator (PROTOCOL.md §7).",
+        commandName: "loadgen", abstract: "WebSocket pub/sub load generator (docs/benchmarks.md).",
         subcommands: [Fanout.self, Connect.self, Ping.self])
 }
 

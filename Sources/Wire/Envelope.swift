@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The message envelope of every frame in both directions (PROTOCOL.md §1).
+/// The message envelope of every frame in both directions (docs/protocol.md, "Envelope").
 ///
 /// Encoding writes the nine keys always, in this order, nulls included, then any extension keys
 /// (e.g. `seq`, `epoch`) that old clients ignore.
@@ -34,7 +34,7 @@ public struct Envelope: Sendable, Equatable {
         self.extensions = extensions
     }
 
-    /// The correlation rule of PROTOCOL.md §3: a reply carries the request's `correlation_id`, else its `id`.
+    /// The correlation rule (docs/protocol.md, "Client messages"): a reply carries the request's `correlation_id`, else its `id`.
     public var replyCorrelationID: String { correlationID ?? id }
 }
 
@@ -159,7 +159,7 @@ extension Envelope {
         return envelope
     }
 
-    /// The nine keys every envelope carries (PROTOCOL.md §1).
+    /// The nine keys every envelope carries (docs/protocol.md, "Envelope").
     static let standardKeys: Set<String> = [
         "id", "correlation_id", "type", "event", "data", "timestamp", "room", "error_code", "error_message",
     ]

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("Authentication and authorization (PROTOCOL §4)")
+@Suite("Authentication and authorization (docs/security.md)")
 struct AuthTests {
     static func authOn(_ settings: inout Settings) {
         settings.auth.enabled = true

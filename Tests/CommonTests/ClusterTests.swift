@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Several instances of one service sharing a real redis-server (PROTOCOL scale-out, issue 7).
+/// Several instances of one service sharing a real redis-server (docs/scaling.md).
 @Suite("Scale-out over Redis", .enabled(if: RedisProcess.isAvailable, "needs redis-server (scripts/test installs it)"))
 struct ClusterTests {
     static func clustered(_ redis: RedisProcess) -> (inout Settings) -> Void {
@@ -233,7 +233,7 @@ struct ClusterResumeTests {
     }
 }
 
-/// Resume from the room streams in Redis, for instances that did not see the events themselves (issue 8).
+/// Resume from the room streams in Redis, for instances that did not see the events themselves (docs/scaling.md, docs/clients.md "What resume guarantees").
 @Suite("Resume from Redis streams", .enabled(if: RedisProcess.isAvailable, "needs redis-server"))
 struct ClusterStreamResumeTests {
     /// A redis-server; an instance `a` whose watcher saw events 1...published of "global"; and an instance

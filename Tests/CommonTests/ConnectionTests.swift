@@ -2,7 +2,7 @@ import Common
 import Testing
 import TestSupport
 
-@Suite("Connections over real sockets: welcome, subscribe, ping, errors (PROTOCOL §2-§3)")
+@Suite("Connections over real sockets: welcome, subscribe, ping, errors (docs/protocol.md, Connecting and Client messages)")
 struct ConnectionTests {
     @Test("the first frame is the welcome, with the reference's keys first")
     func welcome() async throws {

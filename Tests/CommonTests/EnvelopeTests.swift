@@ -2,7 +2,7 @@ import Common
 import NIOCore
 import Testing
 
-@Suite("Envelope encoding and decoding (PROTOCOL §1)")
+@Suite("Envelope encoding and decoding (docs/protocol.md, Envelope)")
 struct EnvelopeTests {
     @Test("nine keys, in order, nulls written, compact, raw UTF-8")
     func exactBytes() {

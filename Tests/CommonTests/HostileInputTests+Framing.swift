@@ -7,7 +7,7 @@ struct Violation: Sendable, CustomTestStringConvertible {
     let name: String
     let bytes: [UInt8]
     let code: UInt16
-    /// The exact reason, where PROTOCOL documents one (1002 reasons only have to name the fault).
+    /// The exact reason, where docs/protocol.md documents one (1002 reasons only have to name the fault).
     let reason: String?
 
     var testDescription: String { "\(name) → \(code)" }
@@ -88,7 +88,7 @@ struct Violation: Sendable, CustomTestStringConvertible {
 
 extension HostileInputTests {
     /// RFC 6455 framing rules: each violation is answered with the documented close code, the TCP connection
-    /// then ends, and the server goes on serving others (PROTOCOL "Close codes").
+    /// then ends, and the server goes on serving others (docs/protocol.md, "Close codes").
     @Suite("Framing violations close the connection with the documented code")
     struct Framing {
         @Test("a protocol violation closes with its code", arguments: Violation.all)

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension HostileInputTests {
-    /// Well-framed messages with bad content: an error reply, and the connection stays open (PROTOCOL "Envelope").
+    /// Well-framed messages with bad content: an error reply, and the connection stays open (docs/protocol.md, "Envelope").
     @Suite("Bad messages get an error reply and the connection stays open")
     struct Messages {
         @Test(

@@ -2,7 +2,7 @@ import Common
 import Testing
 import TestSupport
 
-@Suite("Producers: POST /api/events and the publish request (PROTOCOL §7)")
+@Suite("Producers: POST /api/events and the publish request (docs/protocol.md, Publishing over HTTP)")
 struct PublishTests {
     func subscribedClient(_ server: TestServer, _ room: String) async throws -> TestClient {
         let client = try await server.client()

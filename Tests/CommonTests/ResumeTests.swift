@@ -2,7 +2,7 @@ import Common
 import Testing
 import TestSupport
 
-/// Positions (`seq`, `epoch`) on room events and resume with `subscribe` + `data.since` (issue 8).
+/// Positions (`seq`, `epoch`) on room events and resume with `subscribe` + `data.since` (docs/scaling.md, docs/clients.md "What resume guarantees").
 @Suite("Resume from a position")
 struct ResumeTests {
     func subscribe(_ client: TestClient, _ room: String, since: (Int, String)? = nil) async throws -> JSONObject {

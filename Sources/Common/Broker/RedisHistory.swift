@@ -15,7 +15,7 @@ struct ClusterHistory: Sendable {
     let envelopes: [ByteBuffer]?
 }
 
-/// Resume across instances (issue 8): every room's events are kept in a Redis stream by the ordering script,
+/// Resume across instances (docs/scaling.md, docs/clients.md "What resume guarantees"): every room's events are kept in a Redis stream by the ordering script,
 /// so a client can resume on any instance, including one started after the events were published.
 extension RedisBroker {
     /// One atomic read of a room's counter, epoch and stream entries from `<seq>-1` on: consistent with the

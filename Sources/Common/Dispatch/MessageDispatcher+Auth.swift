@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Authentication of WebSocket connections (PROTOCOL §4): credentials with the upgrade, the first-frame
+/// Authentication of WebSocket connections (docs/security.md): credentials with the upgrade, the first-frame
 /// `auth` request, token refresh, expiry. With auth off every connection is anonymous and may do everything.
 extension MessageDispatcher {
     /// Called once the connection is open: welcome at once, verify the upgrade's credential, or wait for `auth`.

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Resume on a clustered service when this instance's own history cannot replay the gap (it started after
-/// the events, or was cut off from Redis): the room's stream in Redis is read instead (issue 8).
+/// the events, or was cut off from Redis): the room's stream in Redis is read instead (docs/scaling.md, docs/clients.md "What resume guarantees").
 extension MessageDispatcher {
     /// How long a subscribe waits for Redis before it goes on without a replay (a stalled Redis must not
     /// hold a connection's messages for ever).

@@ -1,8 +1,8 @@
 import NIOCore
 
-/// Subscribe and unsubscribe (PROTOCOL §3), with resume from a position (`data.since`).
+/// Subscribe and unsubscribe (docs/protocol.md, "Client messages"), with resume from a position (`data.since`).
 extension MessageDispatcher {
-    /// Subscribe/unsubscribe in every form old and new clients send (PROTOCOL §3).
+    /// Subscribe/unsubscribe in every form old and new clients send (docs/protocol.md, "Client messages").
     func changeSubscription(
         _ request: Envelope, subscribe: Bool, _ connection: WebSocketConnection
     )

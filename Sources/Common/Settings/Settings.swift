@@ -1,7 +1,7 @@
 import RESP
 import NIOCore
 
-/// Alert thresholds (PROTOCOL/issue wording): latencies in milliseconds, rates and limits as fractions.
+/// Alert thresholds (docs/operations.md): latencies in milliseconds, rates and limits as fractions.
 public struct AlertThresholds: Sendable, Equatable {
     public var connectionLatency: Double = 100
     public var messageLatency: Double = 50
@@ -139,7 +139,7 @@ public struct MetricsStreamSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// Authentication (PROTOCOL §4). Off by default, as in the reference; when on, it never fails open.
+/// Authentication (docs/security.md). Off by default, as in the reference; when on, it never fails open.
 public struct AuthSettings: Sendable, Equatable {
     public var enabled = false
     /// HMAC secret for HS256/HS384/HS512 tokens. Prefer the environment (`<PREFIX>_JWT_SECRET`) to the file.
