@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 
-/// The claims we read (PROTOCOL §4); everything else in a token is ignored.
+/// The claims we read (docs/security.md); everything else in a token is ignored.
 struct TokenClaims: JWTPayload {
     var sub: SubjectClaim?
     var exp: ExpirationClaim?
@@ -69,7 +69,12 @@ public final class Authenticator: Sendable {
         // Compare every key in full, so timing does not reveal how much of a guess was right.
         var match = false
         for key in apiKeys where Self.constantTimeEqual(key, apiKey) { match = true }
-        return match ? .apiKey() : nil
+        return match ? .apiKey(name: Self.name(ofAPIKey: apiKey)) : nil
+    }
+
+    /// `api_key:` and the first 8 hex digits of the key's SHA-256: names a key without revealing it.
+    static func name(ofAPIKey key: String) -> String {
+        "api_key:" + SHA256.hash(data: Data(key.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A verified token's identity. Only the configured algorithm is accepted (the key collection holds one key).
@@ -128,7 +133,7 @@ public enum Credential: Sendable, Equatable {
     case token(String)
     case apiKey(String)
 
-    /// `X-API-Key`, then `Authorization: Bearer`, then `?token=` (PROTOCOL §4).
+    /// `X-API-Key`, then `Authorization: Bearer`, then `?token=` (docs/security.md).
     public static func from(headers: [(name: String, value: String)], uri: String) -> Credential? {
         func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name }?.value.trimmingCharacters(in: .whitespaces)

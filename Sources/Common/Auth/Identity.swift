@@ -13,14 +13,23 @@ public struct Identity: Sendable, Equatable {
     public let permissions: Set<String>
     /// Unix seconds after which the token is no longer valid.
     public let expiresAt: Double?
+    /// An API key's name: `api_key:` and the first 8 hex digits of its SHA-256, so logs and events can tell
+    /// keys apart without showing one.
+    public var apiKeyName: String? = nil
 
     public static let anonymous = Identity(source: .anonymous, userID: nil, permissions: [], expiresAt: nil)
 
-    static func apiKey() -> Identity { Identity(source: .apiKey, userID: nil, permissions: [], expiresAt: nil) }
+    static func apiKey(name: String) -> Identity {
+        Identity(source: .apiKey, userID: nil, permissions: [], expiresAt: nil, apiKeyName: name)
+    }
+
+    /// Who an event this identity publishes is stamped with (the envelope's `publisher`): the token's user, or
+    /// the API key's name; nil when authentication is off or the token names no user.
+    public var publisher: String? { userID ?? apiKeyName }
 
     public var isAuthenticated: Bool { source != .anonymous }
 
-    /// `admin`, or `<service>:admin`, grants everything (PROTOCOL §4).
+    /// `admin`, or `<service>:admin`, grants everything (docs/security.md).
     public func isAdmin(service: String) -> Bool {
         source == .apiKey || permissions.contains("admin") || permissions.contains("\(service):admin")
     }

@@ -8,7 +8,8 @@ extension MessageDispatcher {
             throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
         }
         if case .array(let items)? = request.data["events"] {
-            let reply = try publisher.publishBatch(items, resultOn: connection.eventLoop)
+            let reply = try publisher.publishBatch(
+                items, publisher: connection.session.auth.identity.publisher, resultOn: connection.eventLoop)
             let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
             reply.whenSuccess { [self] data in
                 send(
@@ -28,7 +29,8 @@ extension MessageDispatcher {
         case let other?: throw .validation("publish data.data must be an object, got \(other.typeName)")
         }
         let delivered = try publisher.publish(
-            PublishItem(event: event, room: room, data: payload), resultOn: connection.eventLoop)
+            PublishItem(event: event, room: room, data: payload, publisher: connection.session.auth.identity.publisher),
+            resultOn: connection.eventLoop)
         let sender = NIOLoopBound(connection, eventLoop: connection.eventLoop)
         delivered.whenComplete { [self] result in
             switch result {

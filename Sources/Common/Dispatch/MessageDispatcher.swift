@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 
-/// Handles what clients send (PROTOCOL §2-§4, §7): the delegate of every client connection. Decodes each
+/// Handles what clients send (docs/protocol.md, "Connecting" to "Room events"; docs/security.md): the delegate of every client connection. Decodes each
 /// message, applies the rate budgets and the auth gate, and answers pings, subscriptions, publishes, `auth`
 /// and the service's requests. Runs on the connection's event loop; its state lives in `connection.session`.
 final class MessageDispatcher: ConnectionDelegate {
@@ -72,7 +72,7 @@ final class MessageDispatcher: ConnectionDelegate {
             ])
     }
 
-    /// The welcome (PROTOCOL §2): the reference's keys first, then our extensions.
+    /// The welcome (docs/protocol.md, "Connecting"): the reference's keys first, then our extensions.
     func welcome(for connection: WebSocketConnection) -> JSONObject {
         [
             "connection_id": .string(connection.id),
@@ -85,6 +85,7 @@ final class MessageDispatcher: ConnectionDelegate {
             "protocol_version": 1,
             "heartbeat_interval": JSONValue(settings.heartbeatInterval),
             "max_message_size": JSONValue(settings.maxMessageSize),
+            "user_id": JSONValue(connection.session.auth.identity.userID),
         ]
     }
 

@@ -12,37 +12,51 @@ struct PublishRoute: RouteGroup {
 
     func add(to router: Router<BasicRequestContext>) {
         router.post("/api/events") { request, _ in
-            if let refusal = await refuseUnauthorized(request) { return refusal }
+            let identity: Identity
+            switch await publishingIdentity(request) {
+            case .success(let found): identity = found
+            case .failure(let refusal): return refusal.response
+            }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: maxBodySize)
             } catch {
                 return HTTPReply.error(.contentTooLarge, .messageTooLarge, "Body larger than \(maxBodySize) bytes")
             }
-            return await publish(body)
+            return await publish(body, publisher: identity.publisher)
         }
     }
 
-    private func refuseUnauthorized(_ request: Request) async -> Response? {
-        guard let authenticator else { return nil }
+    private struct Refusal: Error {
+        let response: Response
+    }
+
+    /// Who is publishing (anonymous with auth off), or the refusal: 401 without a valid credential, 403
+    /// without the right to publish.
+    private func publishingIdentity(_ request: Request) async -> Result<Identity, Refusal> {
+        guard let authenticator else { return .success(.anonymous) }
         do {
             guard let identity = try await HTTPReply.presentedIdentity(request, authenticator) else {
-                return HTTPReply.error(
-                    .unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")
+                return .failure(
+                    Refusal(
+                        response: HTTPReply.error(
+                            .unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")))
             }
             guard identity.mayPublish(service: service) else {
-                return HTTPReply.error(
-                    .forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+                return .failure(
+                    Refusal(
+                        response: HTTPReply.error(
+                            .forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")))
             }
-            return nil
+            return .success(identity)
         } catch {
-            return HTTPReply.error(.unauthorized, error.code, error.message)
+            return .failure(Refusal(response: HTTPReply.error(.unauthorized, error.code, error.message)))
         }
     }
 
     /// `POST /api/events` with `{room, event, data}`, or an array of them (a batch: each item checked on its
     /// own, the valid ones delivered in order, a result per item; see `publishBatch`).
-    private func publish(_ body: ByteBuffer) async -> Response {
+    private func publish(_ body: ByteBuffer, publisher stamp: String?) async -> Response {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -51,14 +65,14 @@ struct PublishRoute: RouteGroup {
         }
         if case .array(let items) = document {
             do {
-                return HTTPReply.json(try await publisher.publishBatch(items, resultOn: group.any()).get())
+                return HTTPReply.json(try await publisher.publishBatch(items, publisher: stamp, resultOn: group.any()).get())
             } catch {
                 let failure = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
                 return HTTPReply.error(.unprocessableContent, failure.code, failure.message)
             }
         }
         do {
-            let event = try Publisher.parseEvent(document)
+            let event = try Publisher.parseEvent(document, publisher: stamp)
             let subscribers = try await publisher.publish(event, resultOn: group.any()).get()
             return HTTPReply.json([
                 "status": "published", "event": event.event.map(JSONValue.string) ?? .null,

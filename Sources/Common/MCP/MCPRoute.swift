@@ -27,7 +27,7 @@ struct MCPRoute: RouteGroup {
     private func makeMCPServer(for identity: Identity) async -> Server {
         let backend = InProcessBackend(
             status: status, publisher: publisher, group: group,
-            mayPublish: authenticator == nil || identity.mayPublish(service: service))
+            mayPublish: authenticator == nil || identity.mayPublish(service: service), publisherName: identity.publisher)
         let tools = WebSocketTools(service: service, host: settings.host, port: lifecycle.port ?? settings.port, backend: backend)
         return await MCPToolServer.make(service: service, tools: tools)
     }

@@ -18,6 +18,8 @@ struct InProcessBackend: ToolBackend {
     let publisher: Publisher
     let group: any EventLoopGroup
     let mayPublish: Bool
+    /// The MCP client's identity, stamped on what it publishes.
+    let publisherName: String?
 
     func health() async throws -> JSONObject { try await status.health() }
     func snapshot() async throws -> JSONObject { try await status.snapshot() }
@@ -29,7 +31,9 @@ struct InProcessBackend: ToolBackend {
             throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
         }
         do {
-            return try await publisher.publish(PublishItem(event: event, room: room, data: data), resultOn: group.any()).get()
+            return try await publisher.publish(
+                PublishItem(event: event, room: room, data: data, publisher: publisherName), resultOn: group.any()
+            ).get()
         } catch {
             throw Publisher.failure(error)
         }

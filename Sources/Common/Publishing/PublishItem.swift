@@ -3,6 +3,9 @@ struct PublishItem: Sendable {
     let event: String?
     let room: String
     let data: JSONObject
+    /// Who published it, as the server knows them (`Identity.publisher`); stamped into the envelope as
+    /// `publisher`, never taken from the producer's message.
+    var publisher: String? = nil
 }
 
 /// Proof that an event went out: how many local subscribers it was handed to.

@@ -34,8 +34,10 @@ final class Publisher: Sendable {
         var payload = try catalog.validate(event: item.event, room: item.room, data: item.data)
         // Upstream's helpers stamp named events; its unnamed messages go out as built.
         if item.event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
+        var envelope = Envelope.event(item.event, data: payload, room: item.room)
+        if let publisher = item.publisher { envelope.extensions = ["publisher": .string(publisher)] }
         var open = broker.envelopeBuffer()
-        Envelope.event(item.event, data: payload, room: item.room).encodeOpen(into: &open)
+        envelope.encodeOpen(into: &open)
         return PreparedEvent(event: item.event, room: item.room, payload: payload, open: open)
     }
 
@@ -43,11 +45,17 @@ final class Publisher: Sendable {
     /// `/api/events`): each is checked on its own, the valid ones are delivered in order even when others are
     /// refused, and the reply says per item what happened:
     /// `{"status": "published"|"partial"|"refused", "count": accepted, "refused": n, "results": [...]}`.
-    func publishBatch(_ items: [JSONValue], resultOn loop: any EventLoop) throws(ProtocolError) -> EventLoopFuture<JSONObject> {
+    func publishBatch(
+        _ items: [JSONValue], publisher: String?, resultOn loop: any EventLoop
+    ) throws(ProtocolError)
+        -> EventLoopFuture<JSONObject>
+    {
         guard items.count <= batchMax else {
             throw .validation("A batch holds at most \(batchMax) events (publish_batch_max), got \(items.count)")
         }
-        let parsed = items.map { item in Result { () throws(ProtocolError) in try Self.parseEvent(item) } }
+        let parsed = items.map { item in
+            Result { () throws(ProtocolError) in try Self.parseEvent(item, publisher: publisher) }
+        }
         var outcomes = publish(batch: parsed.compactMap { try? $0.get() }, resultOn: loop).makeIterator()
         let futures: [EventLoopFuture<JSONObject>] = parsed.enumerated().map { index, item in
             let refused = { @Sendable (error: ProtocolError) -> JSONObject in
@@ -98,15 +106,15 @@ final class Publisher: Sendable {
     }
 
     /// One `{room, event, data}` item of a batch or an HTTP body.
-    static func parseEvent(_ item: JSONValue) throws(ProtocolError) -> PublishItem {
+    static func parseEvent(_ item: JSONValue, publisher: String?) throws(ProtocolError) -> PublishItem {
         guard case .object(let object) = item else {
             throw ProtocolError(.decodeError, "each event must be an object {room, event, data}")
         }
         guard let room = object["room"]?.stringValue else { throw .validation("'room' (string) is required") }
         let event = try eventName(object["event"])
         switch object["data"] {
-        case nil, .null?: return PublishItem(event: event, room: room, data: [:])
-        case .object(let data)?: return PublishItem(event: event, room: room, data: data)
+        case nil, .null?: return PublishItem(event: event, room: room, data: [:], publisher: publisher)
+        case .object(let data)?: return PublishItem(event: event, room: room, data: data, publisher: publisher)
         case let other?: throw .validation("'data' must be an object, got \(other.typeName)")
         }
     }
