@@ -152,10 +152,8 @@ extension Envelope {
         case let other?: throw ProtocolError(.decodeError, "field 'data' must be an object, got \(other.typeName)")
         }
         // Keys past the nine (a room event's `seq` and `epoch`) are kept, in order; most messages have none.
-        if object.members.contains(where: { !Self.standardKeys.contains($0.key) }) {
-            envelope.extensions = JSONObject(
-                object.members.filter { !Self.standardKeys.contains($0.key) }.map { ($0.key, $0.value) })
-        }
+        let extra = object.members.filter { !Self.standardKeys.contains($0.key) }
+        if !extra.isEmpty { envelope.extensions = JSONObject(extra.map { ($0.key, $0.value) }) }
         return envelope
     }
 

@@ -28,12 +28,13 @@ public final class Authenticator: Sendable {
     static let invalid = ProtocolError(.authFailed, "Invalid or expired token")
 
     private let keys: JWTKeyCollection
-    private let apiKeys: Set<String>
+    /// Each configured key with its name (`name(ofAPIKey:)`), computed once.
+    private let apiKeys: [(key: String, name: String)]
     private let service: String
 
     public init(settings: AuthSettings, service: String) async throws {
         self.service = service
-        self.apiKeys = Set(settings.apiKeys)
+        self.apiKeys = Set(settings.apiKeys).sorted().map { ($0, Self.name(ofAPIKey: $0)) }
         let keys = JWTKeyCollection()
         switch settings.jwtAlgorithm {
         case "HS256", "HS384", "HS512":
@@ -67,9 +68,9 @@ public final class Authenticator: Sendable {
     /// An API key's identity, or nil when it is not one of ours.
     public func identity(apiKey: String) -> Identity? {
         // Compare every key in full, so timing does not reveal how much of a guess was right.
-        var match = false
-        for key in apiKeys where Self.constantTimeEqual(key, apiKey) { match = true }
-        return match ? .apiKey(name: Self.name(ofAPIKey: apiKey)) : nil
+        var match: String?
+        for (key, name) in apiKeys where Self.constantTimeEqual(key, apiKey) { match = name }
+        return match.map { .apiKey(name: $0) }
     }
 
     /// `api_key:` and the first 8 hex digits of the key's SHA-256: names a key without revealing it.

@@ -5,7 +5,7 @@ extension MessageDispatcher {
     /// `{"type":"request","event":"publish","data":{"room":R,"event":E,"data":{...}}}` → `ack` with the count.
     func publish(_ request: Envelope, from connection: WebSocketConnection) throws(ProtocolError) {
         guard connection.session.auth.identity.mayPublish(service: name) else {
-            throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+            throw Publisher.notAllowed
         }
         if case .array(let items)? = request.data["events"] {
             let reply = try publisher.publishBatch(

@@ -43,10 +43,8 @@ struct PublishRoute: RouteGroup {
                             .unauthorized, .authRequired, "Publishing needs X-API-Key or Authorization: Bearer <token>")))
             }
             guard identity.mayPublish(service: service) else {
-                return .failure(
-                    Refusal(
-                        response: HTTPReply.error(
-                            .forbidden, .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")))
+                let refusal = Publisher.notAllowed
+                return .failure(Refusal(response: HTTPReply.error(.forbidden, refusal.code, refusal.message)))
             }
             return .success(identity)
         } catch {
@@ -67,7 +65,7 @@ struct PublishRoute: RouteGroup {
             do {
                 return HTTPReply.json(try await publisher.publishBatch(items, publisher: stamp, resultOn: group.any()).get())
             } catch {
-                let failure = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
+                let failure = Publisher.failure(error)
                 return HTTPReply.error(.unprocessableContent, failure.code, failure.message)
             }
         }

@@ -25,9 +25,8 @@ struct MCPRoute: RouteGroup {
 
     /// The tools' MCP server for one session, answering for this server with the client's identity.
     private func makeMCPServer(for identity: Identity) async -> Server {
-        let backend = InProcessBackend(
-            status: status, publisher: publisher, group: group,
-            mayPublish: authenticator == nil || identity.mayPublish(service: service), publisherName: identity.publisher)
+        // With auth off the identity is anonymous, which may publish.
+        let backend = InProcessBackend(service: service, status: status, publisher: publisher, group: group, identity: identity)
         let tools = WebSocketTools(service: service, host: settings.host, port: lifecycle.port ?? settings.port, backend: backend)
         return await MCPToolServer.make(service: service, tools: tools)
     }

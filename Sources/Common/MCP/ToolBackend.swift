@@ -12,14 +12,14 @@ protocol ToolBackend: Sendable {
     func publish(room: String, event: String, data: JSONObject) async throws -> Int
 }
 
-/// The server answering for itself, with what the MCP client may do (publishing needs its permission).
+/// The server answering for itself, with the identity of the MCP client (publishing needs its permission,
+/// and what it publishes is stamped with it).
 struct InProcessBackend: ToolBackend {
+    let service: String
     let status: ServerStatus
     let publisher: Publisher
     let group: any EventLoopGroup
-    let mayPublish: Bool
-    /// The MCP client's identity, stamped on what it publishes.
-    let publisherName: String?
+    let identity: Identity
 
     func health() async throws -> JSONObject { try await status.health() }
     func snapshot() async throws -> JSONObject { try await status.snapshot() }
@@ -27,12 +27,10 @@ struct InProcessBackend: ToolBackend {
     func totals() async throws -> JSONObject { status.totals() }
 
     func publish(room: String, event: String, data: JSONObject) async throws -> Int {
-        guard mayPublish else {
-            throw ProtocolError(.forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
-        }
+        guard identity.mayPublish(service: service) else { throw Publisher.notAllowed }
         do {
             return try await publisher.publish(
-                PublishItem(event: event, room: room, data: data, publisher: publisherName), resultOn: group.any()
+                PublishItem(event: event, room: room, data: data, publisher: identity.publisher), resultOn: group.any()
             ).get()
         } catch {
             throw Publisher.failure(error)

@@ -90,6 +90,10 @@ final class Publisher: Sendable {
         }
     }
 
+    /// A producer whose identity may not publish (`Identity.mayPublish`), on every way in.
+    static let notAllowed = ProtocolError(
+        .forbidden, "Not authorized to publish: needs an API key or the 'publish' permission")
+
     /// A delivery that failed, as the error a producer gets back.
     static func failure(_ error: any Error) -> ProtocolError {
         error as? ProtocolError ?? ProtocolError(.internalError, "Delivery failed: \(error)")
