@@ -59,12 +59,24 @@ struct EnvelopeTests {
         #expect(UUID4.make() != id)
     }
 
-    @Test("decoding: missing id is generated, missing data is {}, unknown keys ignored")
+    @Test("decoding: missing id is generated, missing data is {}, unknown keys kept aside as extensions")
     func lenientDecoding() throws {
         let envelope = try Envelope.decode(ByteBuffer(string: #"{"type":"ping","extra":[1,2]}"#))
         #expect(envelope.type == .ping)
         #expect(envelope.id.count == 36)
         #expect(envelope.data.isEmpty)
+        #expect(envelope.extensions == ["extra": [1, 2]])
+        let event = try Envelope.decode(ByteBuffer(string: #"{"type":"event","room":"r","seq":3,"epoch":"e"}"#))
+        #expect(event.extensions == ["seq": 3, "epoch": "e"], "a room event's position, in order")
+    }
+
+    @Test("close codes: errors carry a metric label and fail the connection; an echo and shutdown do not")
+    func closeCodes() {
+        #expect(CloseCode.slowConsumer.failsConnection && CloseCode.slowConsumer.label == "slow_consumer")
+        #expect(CloseCode.messageTooBig.failsConnection && CloseCode.messageTooBig.label == "message_too_big")
+        #expect(!CloseCode.goingAway.failsConnection)
+        #expect(!CloseCode.normal.failsConnection && !CloseCode.echo(4000).failsConnection)
+        #expect(CloseCode.errorLabels.contains("heartbeat_timeout"))
     }
 
     @Test(

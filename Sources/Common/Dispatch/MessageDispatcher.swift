@@ -61,7 +61,7 @@ final class MessageDispatcher: ConnectionDelegate {
     }
 
     func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
-        guard code.failsConnection, let label = code.label else { return }  // an echoed close or shutdown
+        guard let label = code.label else { return }  // !failsConnection: an echoed close or shutdown
         if code == .slowConsumer { metrics.slowConsumers.increment() }
         metrics.connectionError(label)
         logger.info(
