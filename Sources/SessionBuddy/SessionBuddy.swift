@@ -13,6 +13,7 @@ enum SessionBuddy {
     static let checkpoint: ChannelPattern = "checkpoint:{session_id}"
     static let global: ChannelPattern = "global"
     static let skills: ChannelPattern = "skills"
+    static let collab: ChannelPattern = "collab:{session_id}"
 
     static let channels: [ChannelSpec] = [
         ChannelSpec(session, permission: "session-buddy:read", "Lifecycle of one session"),
@@ -21,6 +22,9 @@ enum SessionBuddy {
         ChannelSpec(global, permission: "session-buddy:read", "System-wide announcements"),
         ChannelSpec(
             skills, permission: "session-buddy:read", "Skill invocations and anomalies (also the metrics stream on 8765)"),
+        ChannelSpec(
+            collab, permission: "session-buddy:read", presence: .members, clientsPublish: true,
+            "Editing one session together: its members publish edits and cursors to each other, and see who is there"),
     ]
 
     enum Events {
@@ -78,13 +82,26 @@ enum SessionBuddy {
             ],
             "A skill's performance deviated; listed in the metrics stream's `anomalies` for an hour")
 
+        static let collabEdit = EventSpec(
+            "collab.edit", in: collab,
+            [
+                .init("ops", .array), .init("version", .integer, required: false),
+                .init("session_id", .string, required: false),
+            ],
+            "A collaborator's edit to the session's shared document, sent by one client to the others")
+        static let collabCursor = EventSpec(
+            "collab.cursor", in: collab,
+            [.init("position", .object), .init("session_id", .string, required: false)],
+            "A collaborator's cursor or selection moved")
+
         static let all = [
             sessionCreated, sessionUpdated, sessionCheckpoint, sessionClosed, knowledgeCaptured, knowledgeSearchResult,
-            checkpointCreated, checkpointRestored, skillInvoked, skillAnomaly,
+            checkpointCreated, checkpointRestored, skillInvoked, skillAnomaly, collabEdit, collabCursor,
         ]
     }
 
     static func definition(state: SessionState = SessionState(), skills: SkillMetrics = SkillMetrics()) -> ServiceDefinition {
+        let watchers = SessionWatchers(state: state)
         var definition = ServiceDefinition(
             name: "session-buddy", environmentPrefix: "SESSION_BUDDY", defaultPort: 8688,
             welcomeMessage: "Connected to Session-Buddy session tracking",
@@ -95,9 +112,15 @@ enum SessionBuddy {
                     "`{session_id, status, project, user_id, created_at, updated_at, checkpoints, last_checkpoint_id, "
                         + "knowledge_captures, closed_reason}` from the session's events; `status` is `active` or "
                         + "`closed` (`not_found` for an unknown session)",
-                    handler: state.sessionStatus)
+                    handler: state.sessionStatus),
+                RequestSpec(
+                    "get_session_watchers", parameters: [.init("session_id", .string)],
+                    "`{session_id, count, watchers: [{connection_id, user_id}], users}`: the connections in the session's "
+                        + "`session:` or `collab:` room on this instance",
+                    handler: watchers.watchers),
             ],
             observers: [state.observe, skills.observe])
+        definition.hooks = watchers.hooks
         definition.metricsStream = MetricsStreamSpec { context in MetricsStreamProtocol(metrics: skills, context: context) }
         return definition
     }

@@ -15,6 +15,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case messageTooLarge = "MESSAGE_TOO_LARGE"
     case internalError = "INTERNAL_ERROR"
     case brokerUnavailable = "BROKER_UNAVAILABLE"
+    /// A direct message's target (connection or user) is not connected anywhere.
+    case notFound = "NOT_FOUND"
 
     /// The `error_type` label of `websocket_message_errors_total`.
     package var label: String { rawValue.lowercased() }

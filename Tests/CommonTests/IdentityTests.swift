@@ -25,11 +25,14 @@ struct IdentityTests {
 
             let token = try await TestTokens.hs256(user: "alice", permissions: ["publish"])
             let alice = try await TestClient.connect(server.wsURL + "?token=" + token)
-            #expect(try await alice.next()["data"]?["user_id"] == "alice")
+            let aliceWelcome = try await alice.next()
+            #expect(aliceWelcome["data"]?["user_id"] == "alice")
+            let aliceID = try #require(aliceWelcome["data"]?["connection_id"]?.stringValue)
             #expect(try await alice.request(Self.publish)["type"] == "ack")
 
             let text = try await reader.nextText()
-            #expect(text.contains(#""error_message":null,"publisher":"alice","seq":1,"#), "\(text)")
+            let stamped = #""error_message":null,"publisher":"alice","from_connection":"\#(aliceID)","seq":1,"#
+            #expect(text.contains(stamped), "\(text)")
             let event = try JSONParser.parse(text)
             #expect(event["publisher"] == "alice")
             #expect(event["data"]?["publisher"] == nil, "the catalogue's fields only: \(text)")

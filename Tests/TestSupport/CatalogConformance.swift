@@ -39,8 +39,9 @@ public enum CatalogSample {
 }
 
 extension TestServer {
-    /// For every catalogued event: delivered over HTTP and over the publish request with its room and payload;
-    /// refused (422 / VALIDATION_ERROR, nothing delivered) without each required field and with each field mistyped.
+    /// For every catalogued event a producer may publish: delivered over HTTP and over the publish request with its
+    /// room and payload; refused (422 / VALIDATION_ERROR, nothing delivered) without each required field and with
+    /// each field mistyped. The server's own presence events are refused to producers.
     public func expectCatalogConformance(_ definition: ServiceDefinition) async throws {
         let subscriber = try await client()
         let publisher = try await client()
@@ -48,7 +49,20 @@ extension TestServer {
             let reply = try await subscriber.request(["type": "subscribe", "data": ["channel": .string(room)]])
             #expect(reply["type"] == "response", "subscribe \(room)")
         }
-        for spec in definition.catalog.events {
+        // Rooms with presence announce the subscriber (after `presence_debounce`) before anything else arrives.
+        let presenceRooms = Set(definition.catalog.events.filter(\.isServerOnly).map(CatalogSample.room))
+        var announced = Set<String>()
+        while announced.count < presenceRooms.count {
+            let event = try await subscriber.next()
+            #expect(event["event"] == .string(PresenceMode.joined), "\(event)")
+            if let room = event["room"]?.stringValue { announced.insert(room) }
+        }
+        #expect(announced == presenceRooms)
+        for spec in definition.catalog.events where spec.isServerOnly {
+            let room = CatalogSample.room(spec), payload = CatalogSample.payload(spec)
+            try await expectRefused(publisher, spec, room, payload, "(the server's own event)")
+        }
+        for spec in definition.catalog.events where !spec.isServerOnly {
             let room = CatalogSample.room(spec), payload = CatalogSample.payload(spec)
             // Over HTTP.
             let event: JSONObject = ["room": .string(room), "event": spec.wireName, "data": .object(payload)]

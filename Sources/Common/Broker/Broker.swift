@@ -19,6 +19,20 @@ protocol Broker: Sendable {
     /// The room's events after `position` from the shared history (only asked when `sharesHistory`).
     func history(_ room: String, after position: RoomPosition, on loop: any EventLoop) -> EventLoopFuture<ClusterHistory>
 
+    /// Sends a direct message (a bare envelope) to its target's connections on every instance. The future (on
+    /// `loop`) holds how many connections it reached; 0 means nobody is there.
+    func direct(_ envelope: ByteBuffer, to target: DirectTarget, on loop: any EventLoop) -> EventLoopFuture<Int>
+
+    /// Keeps the cluster's directory of connections and users in step with this instance (`delta` is +1 or -1).
+    func directoryChanged(_ target: DirectTarget, by delta: Int)
+
+    /// Records this instance's presence changes where the other instances can read them.
+    func presenceChanged(_ changes: [PresenceChange]) async
+
+    /// A room's presence over every live instance: its count, and up to `limit` members when `listing`; nil
+    /// when only this instance's is known.
+    func presence(of room: String, limit: Int, listing: Bool) async -> (count: Int, members: [RoomMember])?
+
     /// Subscribers per room over every live instance; nil when only this instance's counts are known.
     func clusterRooms() async -> [String: Int]?
 
@@ -48,6 +62,13 @@ struct LocalBroker: Broker {
         loop.makeSucceededFuture(ClusterHistory(position: nil, envelopes: nil))
     }
 
+    func direct(_ envelope: ByteBuffer, to target: DirectTarget, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        delivery.hub.direct(ServerFrame.text(envelope), to: target, resultOn: loop)
+    }
+
+    func directoryChanged(_ target: DirectTarget, by delta: Int) {}
+    func presenceChanged(_ changes: [PresenceChange]) async {}
+    func presence(of room: String, limit: Int, listing: Bool) async -> (count: Int, members: [RoomMember])? { nil }
     func clusterRooms() async -> [String: Int]? { nil }
     var isAvailable: Bool { true }
     var healthJSON: JSONObject? { nil }

@@ -27,11 +27,13 @@ final class RedisBroker: Broker, Service, Sendable {
     let presenceTTL: Double
     /// How much of each room the streams keep for resume (`history_size`, `history_ttl`).
     let history: HistoryBounds
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let logger: Logger
     /// Where the events Redis brings back reach this instance's subscribers.
-    private let delivery: EventDelivery
+    let delivery: EventDelivery
     private let connections = Mutex(Connections())
+    /// This instance's connections, users and presence members, mirrored into Redis.
+    let directory: RedisDirectory
     private let available = Atomic<Bool>(false)
 
     var channel: String { "backbone:\(service):events" }
@@ -55,6 +57,8 @@ final class RedisBroker: Broker, Service, Sendable {
         self.group = group
         self.logger = logger
         self.delivery = delivery
+        self.directory = RedisDirectory(
+            service: service, instanceID: instanceID, ttlSeconds: max(1, Int(presenceTTL.rounded(.up))))
     }
 
     var isAvailable: Bool { available.load(ordering: .relaxed) }
@@ -122,7 +126,10 @@ final class RedisBroker: Broker, Service, Sendable {
     private func received(_ push: RESPValue) {
         // Pushes are ["message", channel, "room\nseq\nepoch\nenvelope"]; subscribe confirmations are ignored.
         guard let parts = push.array, parts.count == 3, parts[0].string == "message",
-            case .bulkString(var payload?) = parts[2],
+            case .bulkString(var payload?) = parts[2]
+        else { return }
+        if parts[1].string == directChannel { return receivedDirect(payload) }
+        guard
             let room = Self.readLine(&payload), let seq = Self.readLine(&payload).flatMap({ Int($0) }),
             let epoch = Self.readLine(&payload)
         else { return }
@@ -206,9 +213,11 @@ final class RedisBroker: Broker, Service, Sendable {
         // Events published while this instance was cut off never reached it: resume then reads the streams in
         // Redis. Before SUBSCRIBE: what arrives from here on is complete.
         delivery.hub.forgetHistory()
-        _ = try await subscriber.send(["SUBSCRIBE", .string(channel)]).get()
+        _ = try await subscriber.send(["SUBSCRIBE", .string(channel), .string(directChannel)]).get()
         try await publishPresence(command)
+        // Available first: changes from here on go to Redis after the rewrite, or are in it.
         available.store(true, ordering: .relaxed)
+        directory.rewrite(command)
         logger.notice("redis connected", metadata: ["redis": "\(address.host):\(address.port)", "instance": "\(instanceID)"])
         // Refresh presence well within its TTL until a connection drops or the service stops.
         try await cancelWhenGracefulShutdown { [self] in
@@ -220,6 +229,7 @@ final class RedisBroker: Broker, Service, Sendable {
                     while true {
                         try await Task.sleep(for: .seconds(self.presenceTTL / 3))
                         try await self.publishPresence(command)
+                        try await self.directory.refresh(command)
                     }
                 }
                 try await tasks.next()
@@ -241,7 +251,7 @@ final class RedisBroker: Broker, Service, Sendable {
     private func leave() async {
         guard let command = try? await RedisConnection.connect(host: address.host, port: address.port, on: group, onClose: {})
         else { return }
-        _ = try? await command.send(["DEL", .string(presenceKey(instanceID))]).get()
+        _ = try? await command.send(["DEL", .string(presenceKey(instanceID))] + directory.ownKeys.map { .string($0) }).get()
         _ = try? await command.send(["SREM", .string(instancesKey), .string(instanceID)]).get()
         command.close()
     }

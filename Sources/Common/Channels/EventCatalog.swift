@@ -36,14 +36,28 @@ public struct ChannelSpec: Sendable {
     public let summary: String
     /// Any one of these (or `admin`) lets a token subscribe; empty means any authenticated user.
     public let permissions: Set<String>
+    /// Whether the rooms report who is in them (docs/protocol.md, "Presence").
+    public let presence: PresenceMode
+    /// Whether members may publish to each other (a client-to-client room, docs/security.md): a connection
+    /// subscribed to the room may publish the room's catalogued events without the `publish` permission.
+    public let clientsPublish: Bool
 
-    public init(_ pattern: ChannelPattern, permission: String? = nil, _ summary: String) {
-        self.init(pattern, permissions: permission.map { [$0] } ?? [], summary)
+    public init(
+        _ pattern: ChannelPattern, permission: String? = nil, presence: PresenceMode = .off, clientsPublish: Bool = false,
+        _ summary: String
+    ) {
+        self.init(
+            pattern, permissions: permission.map { [$0] } ?? [], presence: presence, clientsPublish: clientsPublish, summary)
     }
 
-    public init(_ pattern: ChannelPattern, permissions: Set<String>, _ summary: String) {
+    public init(
+        _ pattern: ChannelPattern, permissions: Set<String>, presence: PresenceMode = .off, clientsPublish: Bool = false,
+        _ summary: String
+    ) {
         self.pattern = pattern
         self.permissions = permissions
+        self.presence = presence
+        self.clientsPublish = clientsPublish
         self.summary = summary
     }
 }
@@ -71,6 +85,8 @@ public struct EventSpec: Sendable {
     }
 
     public var isUnnamed: Bool { name.isEmpty }
+    /// `presence.joined` / `presence.left`: the server publishes them; producers may not.
+    public var isServerOnly: Bool { PresenceMode.isReserved(name) }
     /// The `event` value on the wire: the name, or null.
     public var wireName: JSONValue { isUnnamed ? .null : .string(name) }
 }
@@ -83,10 +99,12 @@ public struct EventCatalog: Sendable {
     public let events: [EventSpec]
     private let eventsByName: [String: [EventSpec]]
 
+    /// Channels with presence also carry the server's `presence.joined` and `presence.left` (listed here so the
+    /// catalogue document and the docs show them; producers may not publish them).
     public init(channels: [ChannelSpec], events: [EventSpec]) {
         self.channels = channels
-        self.events = events
-        self.eventsByName = Dictionary(grouping: events, by: \.name)
+        self.events = events + channels.filter { $0.presence != .off }.flatMap { PresenceMode.events(in: $0) }
+        self.eventsByName = Dictionary(grouping: self.events, by: \.name)
     }
 
     /// The channel a room belongs to, if any.
@@ -103,6 +121,9 @@ public struct EventCatalog: Sendable {
     public func validate(event: String?, room: String, data: JSONObject) throws(ProtocolError) -> JSONObject {
         try RoomName.validate(room)
         if event?.isEmpty == true { throw .validation("Event name must not be empty") }
+        if let event, PresenceMode.isReserved(event) {
+            throw .validation("'\(event)' is the server's own presence event; producers may not publish it")
+        }
         guard let channel = channel(for: room) else {
             throw ProtocolError(.invalidChannel, "Unknown channel '\(room)'; this service has: \(channelList)")
         }

@@ -59,7 +59,9 @@ extension MessageDispatcher {
 
     private func authenticated(_ connection: WebSocketConnection, as identity: Identity, request: Envelope?) {
         let first = connection.session.auth.waiting || !connection.session.auth.identity.isAuthenticated
+        let previousUser = connection.session.auth.identity.userID
         connection.session.auth.identity = identity
+        reidentify(connection, from: previousUser)
         connection.session.auth.waiting = false
         connection.session.auth.deadline?.cancel()
         scheduleExpiry(connection)
@@ -101,6 +103,7 @@ extension MessageDispatcher {
 
     func sendWelcome(_ connection: WebSocketConnection) {
         send(to: connection, Envelope.event("session.created", data: welcome(for: connection), room: nil))
+        announce(connection)
         let micros = Int((NIODeadline.now() - connection.openedAt).nanoseconds / 1000)
         statistics.connectLatencyMicros.add(micros, ordering: .relaxed)
     }

@@ -14,7 +14,7 @@ extension MessageDispatcher {
         }
         guard subscribe else {
             try RoomName.validate(room)
-            hub.shard(for: connection.eventLoop).leave(room, connection)
+            if hub.shard(for: connection.eventLoop).leave(room, connection) { left([room], connection) }
             return send(
                 to: connection, .response(to: request, event: action, data: ["status": "unsubscribed", "channel": .string(room)]))
         }
@@ -34,13 +34,41 @@ extension MessageDispatcher {
             return send(
                 to: connection, .response(to: request, event: action, data: ["status": "subscribed", "channel": .string(room)]))
         }
+        guard let onSubscribe = definition.hooks.onSubscribe, let hookQueue else {
+            join(request, room: room, since: since, connection)
+            return
+        }
+        // The service's hook may refuse; later messages wait for its verdict.
+        let client = ClientInfo(connection)
+        whileHolding(connection, { try await hookQueue.run { try await onSubscribe(client, room) } }) {
+            [self] connection, verdict in
+            guard !connection.isFinished, !connection.isClosing else { return release(connection) }
+            switch verdict {
+            case .success:
+                if join(request, room: room, since: since, connection) { release(connection) }
+            case .failure(let error):
+                reply(
+                    to: connection,
+                    error: error as? ProtocolError ?? ProtocolError(.internalError, "The subscribe hook failed: \(error)"),
+                    correlationID: request.replyCorrelationID)
+                release(connection)
+            }
+        }
+    }
+
+    /// Joins the room and confirms, replaying from `since`; returns false when that waits for the cluster's
+    /// history (which then confirms and releases the connection's held messages itself).
+    @discardableResult
+    func join(_ request: Envelope, room: String, since: RoomPosition?, _ connection: WebSocketConnection) -> Bool {
         // Clustered, and this instance cannot replay from its own history: read the room's stream in Redis.
         guard let joined = hub.join(room, connection, since: since, onlyIfRecoverable: broker.sharesHistory) else {
-            return resumeFromCluster(request, room: room, since: since!, connection)
+            resumeFromCluster(request, room: room, since: since!, connection)
+            return false
         }
         confirmSubscription(
             request, room: room, recovered: since.map { _ in joined.replay != nil }, replay: joined.replay ?? [],
             position: joined.position, connection)
+        return true
     }
 
     /// The subscribe reply, then the replayed frames (before any live one: the guard set at join holds those).
@@ -54,6 +82,7 @@ extension MessageDispatcher {
             reply["epoch"] = .string(position.epoch)
         }
         if let recovered { reply["recovered"] = .bool(recovered) }
+        joined(room, connection)
         send(to: connection, .response(to: request, event: "subscribe", data: reply))
         for frame in replay { connection.write(frame, flush: false) }
         if !replay.isEmpty { connection.flush() }

@@ -18,11 +18,15 @@ final class MessageDispatcher: ConnectionDelegate {
     let statistics: Statistics
     let metrics: ServerMetrics
     let addresses: AddressCounter
+    let presence: PresenceTracker
+    /// Where the service's hooks run; nil when it registers none.
+    let hookQueue: HookQueue?
     let logger: Logger
 
     init(
         definition: ServiceDefinition, settings: Settings, hub: Hub, broker: any Broker, publisher: Publisher,
-        authenticator: Authenticator?, status: ServerStatus, addresses: AddressCounter, logger: Logger
+        authenticator: Authenticator?, status: ServerStatus, addresses: AddressCounter, presence: PresenceTracker,
+        hookQueue: HookQueue?, logger: Logger
     ) {
         self.name = definition.name
         self.definition = definition
@@ -36,6 +40,8 @@ final class MessageDispatcher: ConnectionDelegate {
         self.statistics = status.statistics
         self.metrics = status.metrics
         self.addresses = addresses
+        self.presence = presence
+        self.hookQueue = hookQueue
         self.logger = logger
     }
 
@@ -58,9 +64,11 @@ final class MessageDispatcher: ConnectionDelegate {
             metadata: [
                 "connection_id": "\(connection.id)", "rooms": "\(connection.session.rooms.sorted().joined(separator: ","))",
             ])
+        withdraw(connection)
     }
 
     func connection(_ connection: WebSocketConnection, closingWith code: CloseCode) {
+        left(connection.session.rooms, connection)  // the transport takes it out of them next
         guard let label = code.label else { return }  // !failsConnection: an echoed close or shutdown
         if code == .slowConsumer { metrics.slowConsumers.increment() }
         metrics.connectionError(label)
@@ -170,6 +178,7 @@ final class MessageDispatcher: ConnectionDelegate {
                 throw ProtocolError(
                     .unknownRequest, "Clients do not send events; publish with {\"type\":\"request\",\"event\":\"publish\"}")
             case "publish": try publish(request, from: connection)
+            case PresenceMode.request where requests[PresenceMode.request] == nil: try answerPresence(request, connection)
             case "auth":
                 authenticate(request, connection)
             case "get_status" where requests["get_status"] == nil:

@@ -29,13 +29,50 @@ final class Publisher: Sendable {
         return prepared.map { result in result.map { _ in delivered.next()! } }
     }
 
-    /// Validates, stamps `timestamp` into a named event's payload if absent, and encodes the envelope once.
+    /// An event the server itself sends (presence), which the catalogue refuses from producers.
+    func publishServerEvent(_ event: String, room: String, data: JSONObject, resultOn loop: any EventLoop) -> EventLoopFuture<Int>
+    {
+        broker.publish([encode(PublishItem(event: event, room: room, data: data))], on: loop)[0]
+    }
+
+    /// A direct message (docs/protocol.md, "Direct messages"): a named event with an object payload, stamped
+    /// like a room event, for one connection or every connection of one user, on any instance. The future
+    /// fails with `NOT_FOUND` when nobody is there; else it holds how many connections it reached.
+    func publishDirect(_ message: DirectMessage, resultOn loop: any EventLoop) throws(ProtocolError) -> EventLoopFuture<Int> {
+        let target = message.target
+        guard let event = message.event, !event.isEmpty else { throw .validation("A direct message needs a name (event)") }
+        guard !PresenceMode.isReserved(event) else {
+            throw .validation("'\(event)' is the server's own presence event; producers may not send it")
+        }
+        var payload = message.data
+        if payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
+        var envelope = Envelope.event(event, data: payload, room: nil)
+        envelope.extensions = PublishItem.stamp(publisher: message.publisher, fromConnection: message.fromConnection)
+        envelope.extensions[target.key] = .string(target.value)
+        var buffer = ByteBuffer()
+        envelope.encode(into: &buffer)
+        return broker.direct(buffer, to: target, on: loop).flatMapThrowing { reached in
+            guard reached > 0 else { throw target.notFound }
+            return reached
+        }
+    }
+
+    /// Validates, then encodes.
     private func prepare(_ item: PublishItem) throws(ProtocolError) -> PreparedEvent {
-        var payload = try catalog.validate(event: item.event, room: item.room, data: item.data)
+        let payload = try catalog.validate(event: item.event, room: item.room, data: item.data)
+        return encode(
+            PublishItem(
+                event: item.event, room: item.room, data: payload, publisher: item.publisher, fromConnection: item.fromConnection)
+        )
+    }
+
+    /// Stamps `timestamp` into a named event's payload if absent, and encodes the envelope once.
+    private func encode(_ item: PublishItem) -> PreparedEvent {
+        var payload = item.data
         // Upstream's helpers stamp named events; its unnamed messages go out as built.
         if item.event != nil, payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
         var envelope = Envelope.event(item.event, data: payload, room: item.room)
-        if let publisher = item.publisher { envelope.extensions = ["publisher": .string(publisher)] }
+        envelope.extensions = PublishItem.stamp(publisher: item.publisher, fromConnection: item.fromConnection)
         var open = broker.envelopeBuffer()
         envelope.encodeOpen(into: &open)
         return PreparedEvent(event: item.event, room: item.room, payload: payload, open: open)
@@ -46,7 +83,8 @@ final class Publisher: Sendable {
     /// refused, and the reply says per item what happened:
     /// `{"status": "published"|"partial"|"refused", "count": accepted, "refused": n, "results": [...]}`.
     func publishBatch(
-        _ items: [JSONValue], publisher: String?, resultOn loop: any EventLoop
+        _ items: [JSONValue], publisher: String?, fromConnection: String? = nil, mayPublish: (String) -> Bool = { _ in true },
+        resultOn loop: any EventLoop
     ) throws(ProtocolError)
         -> EventLoopFuture<JSONObject>
     {
@@ -54,7 +92,12 @@ final class Publisher: Sendable {
             throw .validation("A batch holds at most \(batchMax) events (publish_batch_max), got \(items.count)")
         }
         let parsed = items.map { item in
-            Result { () throws(ProtocolError) in try Self.parseEvent(item, publisher: publisher) }
+            Result { () throws(ProtocolError) in
+                var event = try Self.parseEvent(item, publisher: publisher)
+                guard mayPublish(event.room) else { throw Self.notAllowed }
+                event.fromConnection = fromConnection
+                return event
+            }
         }
         var outcomes = publish(batch: parsed.compactMap { try? $0.get() }, resultOn: loop).makeIterator()
         let futures: [EventLoopFuture<JSONObject>] = parsed.enumerated().map { index, item in
@@ -106,6 +149,20 @@ final class Publisher: Sendable {
         case nil, .null?: nil
         case .string(let name)?: name
         case let other?: throw .validation("'event' must be a string or null, got \(other.typeName)")
+        }
+    }
+
+    /// A direct message's `{event, data}` (the HTTP body, or a WS `publish` with `to_connection`/`to_user`).
+    static func parseDirect(
+        _ object: JSONObject, to target: DirectTarget, publisher: String?, fromConnection: String? = nil
+    ) throws(ProtocolError) -> DirectMessage {
+        let event = try eventName(object["event"])
+        switch object["data"] {
+        case nil, .null?:
+            return DirectMessage(target: target, event: event, data: [:], publisher: publisher, fromConnection: fromConnection)
+        case .object(let data)?:
+            return DirectMessage(target: target, event: event, data: data, publisher: publisher, fromConnection: fromConnection)
+        case let other?: throw .validation("'data' must be an object, got \(other.typeName)")
         }
     }
 

@@ -136,6 +136,19 @@ final class Hub: Sendable {
         EventLoopFuture.whenAllSucceed(shards.map { shard in shard.eventLoop.submit { body(shard) } }, on: loop)
     }
 
+    /// Writes a direct message's frame to its target's connections on every loop; the future holds how many.
+    func direct(_ frame: ByteBuffer, to target: DirectTarget, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
+        collect(on: loop) { $0.deliver(direct: frame, to: target) }.map { $0.reduce(0, +) }
+    }
+
+    /// A room's members on this instance: the exact count, and at most `limit` of those whose join was
+    /// recorded for presence.
+    func members(of room: String, limit: Int, on loop: any EventLoop) -> EventLoopFuture<(count: Int, members: [RoomMember])> {
+        collect(on: loop) { $0.members(of: room, limit: limit) }.map { perLoop in
+            (perLoop.reduce(0) { $0 + $1.count }, Array(perLoop.flatMap(\.members).prefix(limit)))
+        }
+    }
+
     /// Subscribers per room, summed over the loops.
     func roomCounts(on loop: any EventLoop) -> EventLoopFuture<[String: Int]> {
         collect(on: loop) { $0.roomCounts() }.map { perLoop in
@@ -157,6 +170,9 @@ final class Hub: Sendable {
 final class LoopShard: ConnectionScheduler, @unchecked Sendable {
     let eventLoop: any EventLoop
     private var connections: [Int: WebSocketConnection] = [:]
+    /// Open connections by id, and authenticated ones by user, for direct messages.
+    private var connectionsByID: [String: WebSocketConnection] = [:]
+    private var connectionsByUser: [String: [Int: WebSocketConnection]] = [:]
     private var rooms: [String: [Int: WebSocketConnection]] = [:]
     private var unflushed: [WebSocketConnection] = []
     /// Frames not yet written, in the order they were ordered: runs of one room each.
@@ -181,12 +197,15 @@ final class LoopShard: ConnectionScheduler, @unchecked Sendable {
     func add(_ connection: WebSocketConnection) {
         eventLoop.assertInEventLoop()
         connections[connection.slot] = connection
+        connectionsByID[connection.id] = connection
     }
 
     /// Forgets the connection and leaves each of its rooms.
     func remove(_ connection: WebSocketConnection) {
         eventLoop.assertInEventLoop()
         connections.removeValue(forKey: connection.slot)
+        connectionsByID.removeValue(forKey: connection.id)
+        identify(connection, previousUser: connection.session.auth.identity.userID, user: nil)
         leaveAll(connection)
     }
 
@@ -300,6 +319,45 @@ final class LoopShard: ConnectionScheduler, @unchecked Sendable {
         for connection in batch { connection.flush() }
     }
 
+    /// The connection's user changed (it authenticated, or refreshed its token as someone else).
+    func identify(_ connection: WebSocketConnection, previousUser: String?, user: String?) {
+        guard previousUser != user else { return }
+        if let previousUser, connectionsByUser[previousUser]?.removeValue(forKey: connection.slot) != nil,
+            connectionsByUser[previousUser]?.isEmpty == true
+        {
+            connectionsByUser[previousUser] = nil
+        }
+        if let user { connectionsByUser[user, default: [:]][connection.slot] = connection }
+    }
+
+    /// Writes a direct message to its target's connections on this loop (after what was broadcast to them
+    /// before); returns how many.
+    func deliver(direct frame: ByteBuffer, to target: DirectTarget) -> Int {
+        var delivered = 0
+        let send = { (connection: WebSocketConnection) in
+            guard !connection.isClosing else { return }
+            connection.write(frame, flush: false)
+            delivered += 1
+        }
+        switch target {
+        case .connection(let id): connectionsByID[id].map(send)
+        case .user(let id): connectionsByUser[id]?.values.forEach(send)
+        }
+        return delivered
+    }
+
+    /// The room's member count on this loop, and up to `limit` members whose join was recorded for presence.
+    func members(of room: String, limit: Int) -> (count: Int, members: [RoomMember]) {
+        guard let members = rooms[room] else { return (0, []) }
+        var listed: [RoomMember] = []
+        for connection in members.values where listed.count < limit {
+            guard let joinedAt = connection.session.presenceJoinedAt[room] else { continue }
+            listed.append(
+                RoomMember(connectionID: connection.id, userID: connection.session.auth.identity.userID, joinedAt: joinedAt))
+        }
+        return (members.count, listed)
+    }
+
     /// Connection ids, and member ids per room, at most `limit` of each (for MCP status views).
     func snapshot(limit: Int) -> (connections: [String], rooms: [String: [String]]) {
         (connections.values.prefix(limit).map(\.id), rooms.mapValues { $0.values.prefix(limit).map(\.id) })
@@ -320,6 +378,11 @@ final class LoopShard: ConnectionScheduler, @unchecked Sendable {
             released += connections.capacity
             connections = Dictionary(uniqueKeysWithValues: connections.map { ($0.key, $0.value) })
             released -= connections.capacity
+        }
+        if connectionsByID.capacity > 64, connectionsByID.count * 4 < connectionsByID.capacity {
+            released += connectionsByID.capacity
+            connectionsByID = Dictionary(uniqueKeysWithValues: connectionsByID.map { ($0.key, $0.value) })
+            released -= connectionsByID.capacity
         }
         if rooms.capacity > 64, rooms.count * 4 < rooms.capacity {
             released += rooms.capacity

@@ -31,6 +31,7 @@ public final class RealtimeServer: Sendable {
     private let mcpRoutes: [any RouteGroup]
     private let authenticator: Authenticator?
     private let mcpSessions: MCPSessions
+    private let hookQueue: HookQueue?
 
     public init(definition: ServiceDefinition, settings: Settings, logger: Logger? = nil) async throws {
         self.definition = definition
@@ -64,9 +65,13 @@ public final class RealtimeServer: Sendable {
             settings: settings, tls: try settings.tls.makeContext(), drainPolicy: drainPolicy, group: group,
             lifecycle: lifecycle, logger: logger)
         admission = Admission(settings: settings, lifecycle: lifecycle, statistics: statistics, addresses: addresses)
+        let presence = PresenceTracker(
+            catalog: definition.catalog, broker: broker, publisher: publisher, hub: hub, settings: settings, loop: group.any())
+        hookQueue = definition.hooks.isEmpty ? nil : HookQueue()
         let dispatcher = MessageDispatcher(
             definition: definition, settings: settings, hub: hub, broker: broker, publisher: publisher,
-            authenticator: authenticator, status: status, addresses: addresses, logger: logger)
+            authenticator: authenticator, status: status, addresses: addresses, presence: presence, hookQueue: hookQueue,
+            logger: logger)
         installer = ConnectionInstaller(hub: hub, settings: settings, drainPolicy: drainPolicy, clients: dispatcher)
         mcpSessions = MCPSessions(maxSessions: settings.mcpMaxSessions, idleTimeout: .seconds(settings.mcpSessionTimeout))
         let mcp = MCPRoute(
@@ -138,6 +143,7 @@ public final class RealtimeServer: Sendable {
         try await group.run()
         listeners.bound.ticker.withLock { $0?.cancel() }
         await mcpSessions.closeAll()
+        await hookQueue?.finish()  // the hooks of the last disconnects run before `run` returns
         logger.notice("stopped")
     }
 

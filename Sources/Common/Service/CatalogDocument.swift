@@ -10,6 +10,7 @@ extension ServiceDefinition {
                     [
                         "pattern": .string(channel.pattern.template),
                         "permissions": .array(channel.permissions.sorted().map { .string($0) }),
+                        "presence": .string(channel.presence.rawValue), "clients_publish": .bool(channel.clientsPublish),
                         "summary": .string(channel.summary),
                     ]
                 }),
@@ -54,9 +55,8 @@ extension ServiceDefinition {
         ]
         for channel in catalog.channels {
             let permissions = channel.permissions.sorted().map { "`\($0)`" }.joined(separator: " or ")
-            lines.append(
-                "| `\(channel.pattern)` | \(permissions.isEmpty ? "any authenticated client" : permissions) | \(channel.summary) |"
-            )
+            let who = permissions.isEmpty ? "any authenticated client" : permissions
+            lines.append("| `\(channel.pattern)` | \(who) | \(channel.summary)\(Self.roomTraits(channel)) |")
         }
         lines += [
             "",
@@ -83,7 +83,7 @@ extension ServiceDefinition {
         }
         lines += ["", "## Requests", ""]
         if requests.isEmpty {
-            lines.append("None besides the shared ones (subscribe, unsubscribe, publish, ping): see docs/protocol.md.")
+            lines.append("None besides the shared ones (subscribe, unsubscribe, publish, presence, ping): see docs/protocol.md.")
         } else {
             lines += ["| request | parameters | answer |", "|---|---|---|"]
             for request in requests {
@@ -91,6 +91,18 @@ extension ServiceDefinition {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What the docs say about a channel's presence and client-to-client publishing (docs/protocol.md).
+    private static func roomTraits(_ channel: ChannelSpec) -> String {
+        var traits: [String] = []
+        switch channel.presence {
+        case .off: break
+        case .members: traits.append("Presence: members (the `presence` request lists them).")
+        case .count: traits.append("Presence: count only.")
+        }
+        if channel.clientsPublish { traits.append("Members publish its events to each other.") }
+        return traits.isEmpty ? "" : ". " + traits.joined(separator: " ")
     }
 
     private static func fieldList(_ fields: [FieldSpec]) -> String {

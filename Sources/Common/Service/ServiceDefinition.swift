@@ -52,6 +52,8 @@ public struct ServiceDefinition: Sendable {
     /// A flat-JSON stream on a port of its own (`metrics_stream.*` settings), for services whose real clients
     /// speak one (session-buddy).
     public var metricsStream: MetricsStreamSpec?
+    /// What the service runs when clients connect, subscribe, leave rooms and disconnect.
+    public var hooks = ConnectionHooks()
 
     public init(
         name: String, environmentPrefix: String, defaultPort: Int, welcomeMessage: String,

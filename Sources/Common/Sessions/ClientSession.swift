@@ -17,6 +17,10 @@ struct ClientSession {
     var auth = ConnectionAuth()
     /// Messages waiting for an earlier one's asynchronous work.
     var held = HeldMessages()
+    /// When this connection joined each of its presence rooms (only rooms whose channel has presence).
+    var presenceJoinedAt: [String: String] = [:]
+    /// Whether the service's connect hook ran for it (then its disconnect hook runs too).
+    var announced = false
 
     init(messageRate: Int) {
         rateLimit = TokenBucket(rate: messageRate)

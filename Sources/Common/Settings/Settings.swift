@@ -74,6 +74,10 @@ public struct Settings: Sendable, Equatable {
     public var redisURL = "redis://127.0.0.1:6379"
     /// Seconds an instance's presence (its room counts) lives in Redis without a refresh.
     public var presenceTTL: Double = 15
+    /// Seconds joins and leaves of a presence room are collected before one `presence.joined` / `presence.left`.
+    public var presenceDebounce: Double = 0.5
+    /// Most members a `presence` reply or a presence event lists (the count is always exact).
+    public var presenceMaxMembers = 100
     /// This instance's name in Redis presence; empty means `<hostname>-<pid>`.
     public var instanceID = ""
     public var auth = AuthSettings()

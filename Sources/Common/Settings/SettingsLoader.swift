@@ -71,6 +71,8 @@ public enum SettingsLoader {
         key("broker", \.broker, oneOf(["local", "redis"])),
         key("redis_url", \.redisURL, string(nonEmpty: true)).with(aliases: "{P}_REDIS_URL"),
         key("presence_ttl", \.presenceTTL, number(1...3600)),
+        key("presence_debounce", \.presenceDebounce, number(0.01...60)),
+        key("presence_max_members", \.presenceMaxMembers, integer(1...10_000)),
         key("instance_id", \.instanceID, string(nonEmpty: false)),
         key("auth_enabled", \.auth.enabled, boolean).with(aliases: "{P}_AUTH_ENABLED"),
         key("jwt_secret", \.auth.jwtSecret, optionalString).with(aliases: "{P}_JWT_SECRET"),

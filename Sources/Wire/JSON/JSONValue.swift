@@ -62,6 +62,12 @@ public enum JSONValue: Sendable, Equatable {
         if case .array(let value) = self { return value }
         return nil
     }
+
+    /// `value[0]`: the element of an array, nil for anything else or past the end.
+    public subscript(index: Int) -> JSONValue? {
+        guard let array = arrayValue, array.indices.contains(index) else { return nil }
+        return array[index]
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,

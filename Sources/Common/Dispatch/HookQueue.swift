@@ -1,0 +1,37 @@
+/// Runs the service's connection hooks one at a time, in the order they were queued, on a task of its own:
+/// never on an event loop, so a hook cannot stall the fan-out.
+final class HookQueue: Sendable {
+    private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
+    private let worker: Task<Void, Never>
+
+    init() {
+        let (stream, jobs) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+        self.jobs = jobs
+        worker = Task {
+            for await job in stream { await job() }
+        }
+    }
+
+    func enqueue(_ job: @escaping @Sendable () async -> Void) {
+        jobs.yield(job)
+    }
+
+    /// Queues `work` and waits for its result.
+    func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { result in
+            enqueue {
+                do {
+                    result.resume(returning: try await work())
+                } catch {
+                    result.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Runs what is queued, then stops (the server has stopped).
+    func finish() async {
+        jobs.finish()
+        await worker.value
+    }
+}
