@@ -26,6 +26,9 @@ public actor BackboneClient {
     private var loop: Task<Void, Never>?
     private var stopped = false
     private var nextID = 0
+    /// This connection's id and user, from the server's welcome (nil until it arrives, and between connections).
+    public private(set) var connectionID: String?
+    public private(set) var userID: String?
     private var connection = 0  // counts connections, so the first-frame watchdog knows which one it watches
     private var heard = 0  // the last connection a frame arrived on
 
@@ -68,6 +71,30 @@ public actor BackboneClient {
         return Int(reply["subscribers"]?.intValue ?? 0)
     }
 
+    /// Sends `event` to every connection of `user`, on any instance; returns how many got it. Needs the right to
+    /// publish; throws `NOT_FOUND` when the user has no connection.
+    @discardableResult
+    public func send(toUser user: String, event: String, data: JSONObject) async throws -> Int {
+        try await sendDirect(["to_user": .string(user), "event": .string(event), "data": .object(data)])
+    }
+
+    /// Sends `event` to one connection (its id from its welcome, or a message's `fromConnection`).
+    @discardableResult
+    public func send(toConnection id: String, event: String, data: JSONObject) async throws -> Int {
+        try await sendDirect(["to_connection": .string(id), "event": .string(event), "data": .object(data)])
+    }
+
+    private func sendDirect(_ data: JSONObject) async throws -> Int {
+        Int(try await request("publish", data: data)["connections"]?.intValue ?? 0)
+    }
+
+    /// Who is in `room` (a room whose channel reports presence), at most `limit` members listed.
+    public func presence(of room: String, limit: Int? = nil) async throws -> Presence {
+        var data: JSONObject = ["room": .string(room)]
+        if let limit { data["limit"] = .int(Int64(limit)) }
+        return Presence(try await request("presence", data: data))
+    }
+
     /// Closes the connection and stops reconnecting.
     public func stop() async {
         stopped = true
@@ -94,6 +121,7 @@ public actor BackboneClient {
                 failures += 1
             }
             writer = nil
+            (connectionID, userID) = (nil, nil)
             failPending(ClientError.connectionLost)
             if stopped { break }
             switch code {
@@ -227,15 +255,35 @@ public actor BackboneClient {
             }
             return resolve(id, .success(message.data))
         }
-        guard message.type == .event, let room = message.room, let name = message.event else { return }
+        guard message.type == .event, let name = message.event else { return }
+        let publisher = message.extensions["publisher"]?.stringValue
+        let fromConnection = message.extensions["from_connection"]?.stringValue
+        guard let room = message.room else {
+            if let to = Self.recipient(message.extensions) {
+                let direct = DirectMessage(
+                    event: name, data: message.data, publisher: publisher, fromConnection: fromConnection, to: to)
+                continuation.yield(.direct(direct))
+            } else if connectionID == nil, let id = message.data["connection_id"]?.stringValue {
+                (connectionID, userID) = (id, message.data["user_id"]?.stringValue)  // the welcome
+            }
+            return
+        }
         let seq = message.extensions["seq"]?.intValue.map(Int.init), epoch = message.extensions["epoch"]?.stringValue
         if let seq, let epoch, case let last?? = rooms[room], last.epoch == epoch, seq <= last.seq {
             return  // already seen (a replay overlapping what arrived live)
         }
         if let seq, let epoch, rooms[room] != nil { rooms[room] = RoomPosition(seq: seq, epoch: epoch) }
-        let event = RoomEvent(room: room, event: name, data: message.data, seq: seq, epoch: epoch)
+        let event = RoomEvent(
+            room: room, event: name, data: message.data, seq: seq, epoch: epoch, publisher: publisher,
+            fromConnection: fromConnection)
         continuation.yield(.event(event))
         for handler in handlers[name] ?? [] { handler(event) }
+    }
+
+    private static func recipient(_ extensions: JSONObject) -> Recipient? {
+        if let user = extensions["to_user"]?.stringValue { return .user(user) }
+        if let id = extensions["to_connection"]?.stringValue { return .connection(id) }
+        return nil
     }
 
     private func finish(_ reason: String) {

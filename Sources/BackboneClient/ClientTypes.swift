@@ -8,11 +8,64 @@ public struct RoomEvent: Sendable {
     /// The event's position in its room (absent from servers that predate positions).
     public let seq: Int?
     public let epoch: String?
+    /// Who published it, as the server stamped it: the token's user or the API key's name (with auth on).
+    public let publisher: String?
+    /// The connection that published it, for events a client published over its WebSocket.
+    public let fromConnection: String?
+}
+
+/// A message sent to this connection or its user alone (docs/protocol.md, "Direct messages").
+public struct DirectMessage: Sendable {
+    public let event: String
+    public let data: JSONObject
+    public let publisher: String?
+    /// The sender's connection, when it sent over a WebSocket (answer it with `send(toConnection:)`).
+    public let fromConnection: String?
+    /// `.user(id)` when sent to every connection of the user, `.connection(id)` when to this one.
+    public let to: Recipient
+}
+
+/// Whom a direct message is for.
+public enum Recipient: Sendable, Equatable {
+    case user(String)
+    case connection(String)
+}
+
+/// Who is in a room with presence: the `presence` request's answer (docs/protocol.md, "Presence").
+public struct Presence: Sendable {
+    public struct Member: Sendable, Equatable {
+        public let connectionID: String
+        public let userID: String?
+        /// ISO 8601.
+        public let joinedAt: String?
+    }
+
+    public let room: String
+    /// `members`, or `count` for rooms that report counts only (then `members` is empty).
+    public let mode: String
+    public let count: Int
+    public let members: [Member]
+    /// More members than the reply lists.
+    public let truncated: Bool
+
+    init(_ data: JSONObject) {
+        room = data["room"]?.stringValue ?? ""
+        mode = data["mode"]?.stringValue ?? "count"
+        count = Int(data["count"]?.intValue ?? 0)
+        members = (data["members"]?.arrayValue ?? []).map { member in
+            Member(
+                connectionID: member["connection_id"]?.stringValue ?? "", userID: member["user_id"]?.stringValue,
+                joinedAt: member["joined_at"]?.stringValue)
+        }
+        truncated = data["truncated"]?.boolValue ?? false
+    }
 }
 
 /// What the client reports, in order, on `BackboneClient.updates`.
 public enum ClientUpdate: Sendable {
     case event(RoomEvent)
+    /// A direct message to this connection or its user.
+    case direct(DirectMessage)
     /// The server could not replay what was missed in `room` while disconnected (history too short, or the
     /// room's epoch changed): re-read that state from its source. Events from now on are complete again.
     case resync(room: String)

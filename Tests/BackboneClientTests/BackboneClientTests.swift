@@ -23,6 +23,10 @@ final class Recorder: Sendable {
         all().compactMap { if case .event(let event) = $0 { event } else { nil } }
     }
 
+    var directs: [DirectMessage] {
+        all().compactMap { if case .direct(let message) = $0 { message } else { nil } }
+    }
+
     var resyncs: [String] { all().compactMap { if case .resync(let room) = $0 { room } else { nil } } }
 
     var states: [ClientState] { all().compactMap { if case .state(let state) = $0 { state } else { nil } } }

@@ -2,21 +2,6 @@ import Common
 import Testing
 import TestSupport
 
-extension ServiceDefinition {
-    /// Rooms with presence: `desk:{desk_id}` lists members and lets them publish to each other; `hall` counts.
-    static let presenceService = ServiceDefinition(
-        name: "presence-service", environmentPrefix: "PRESENCE_SERVICE", defaultPort: 0, welcomeMessage: "Connected",
-        channels: [
-            ChannelSpec("desk:{desk_id}", presence: .members, clientsPublish: true, "a shared desk"),
-            ChannelSpec("hall", presence: .count, "a big room"),
-            ChannelSpec("feed", "no presence"),
-        ],
-        events: [
-            EventSpec("desk.note", in: "desk:{desk_id}", [.init("text", .string)], "a note to the desk"),
-            EventSpec("feed.entry", in: "feed", [.init("text", .string)], "an entry"),
-        ])
-}
-
 /// Presence (docs/protocol.md, "Presence"): opt-in per channel, a `presence` request, and debounced,
 /// coalesced `presence.joined` / `presence.left` events.
 @Suite("Presence: who is in a room")
