@@ -117,28 +117,14 @@ struct ClusterPresenceTests {
     @Test("a killed instance's members leave the count when its keys expire")
     func killedInstance() async throws {
         let redis = try await RedisProcess()
-        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/session-buddy").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the services first (swift build)")
-        let port = try await RedisProcess.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", "\(port)", "--log-level", "error"]
-        process.environment = [
-            "SESSION_BUDDY_WS_BROKER": "redis", "SESSION_BUDDY_WS_REDIS_URL": redis.url,
-            "SESSION_BUDDY_WS_PRESENCE_TTL": "2", "SESSION_BUDDY_WS_METRICS_STREAM_ENABLED": "false",
-        ]
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let spawned = try await ClusteredServiceProcess(
+            "session-buddy", prefix: "SESSION_BUDDY", redis: redis, environment: ["SESSION_BUDDY_WS_METRICS_STREAM_PORT": "0"])
         // The spawned binary's name and collab channel, so both instances share its keys.
         let sessionBuddy = ServiceDefinition(
             name: "session-buddy", environmentPrefix: "SESSION_BUDDY", defaultPort: 0, welcomeMessage: "test",
             channels: [ChannelSpec("collab:{session_id}", presence: .members, "editing together")], events: [])
         let survivor = try await TestServer.start(sessionBuddy, configure: ClusterTests.clustered(redis))
-        try await TestClient.poll(.seconds(10), "the spawned instance") {
-            (try? await HTTP.get("http://127.0.0.1:\(port)/ready").status) == 200 ? true : nil
-        }
-        let remote = try await TestClient.connect("ws://127.0.0.1:\(port)/ws")
+        let remote = try await TestClient.connect(spawned.wsURL)
         _ = try await remote.next()
         _ = try await remote.request(["type": "subscribe", "data": ["channel": "collab:s9"]])
         let local = try await survivor.client()
@@ -151,8 +137,7 @@ struct ClusterPresenceTests {
             return reply["type"] == "response" ? reply["data"]?["count"] : nil  // presence events are skipped
         }
         try await TestClient.poll(.seconds(10), "both members counted") { try await count() == 2 ? true : nil }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        spawned.kill()
         try await TestClient.poll(.seconds(15), "the killed instance's members to expire") {
             try await count() == 1 ? true : nil
         }

@@ -125,36 +125,20 @@ struct ClusterTests {
     @Test("a killed instance drops out when its presence expires; the others keep serving")
     func killedInstance() async throws {
         let redis = try await RedisProcess()
-        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/mahavishnu").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the services first (swift build)")
-        let port = try await RedisProcess.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", "\(port)", "--log-level", "error"]
-        process.environment = [
-            "MAHAVISHNU_WS_BROKER": "redis", "MAHAVISHNU_WS_REDIS_URL": redis.url,
-            "MAHAVISHNU_WS_PRESENCE_TTL": "2",
-        ]
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let spawned = try await ClusteredServiceProcess("mahavishnu", prefix: "MAHAVISHNU", redis: redis)
         // Same service name as the spawned binary, so both share its Redis channel and presence keys.
         let mahavishnu = ServiceDefinition(
             name: "mahavishnu", environmentPrefix: "MAHAVISHNU", defaultPort: 0, welcomeMessage: "test",
             channels: [ChannelSpec("global", "announcements")], events: [])
         let survivor = try await TestServer.start(mahavishnu, configure: Self.clustered(redis))
-        try await TestClient.poll(.seconds(10), "the spawned instance") {
-            (try? await HTTP.get("http://127.0.0.1:\(port)/ready").status) == 200 ? true : nil
-        }
-        let remote = try await TestClient.connect("ws://127.0.0.1:\(port)/ws")
+        let remote = try await TestClient.connect(spawned.wsURL)
         _ = try await remote.next()
         _ = try await remote.request(["type": "subscribe", "data": ["channel": "global"]])
         let local = try await subscribed(survivor, "global")
         try await TestClient.poll(.seconds(15), "both in presence") {
             try await HTTP.get(survivor.httpURL + "/api/rooms").body["rooms"]?["global"]?["subscribers"] == 2 ? true : nil
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        spawned.kill()
         try await TestClient.poll(.seconds(10), "the killed instance's presence to expire") {
             try await HTTP.get(survivor.httpURL + "/api/rooms").body["rooms"]?["global"]?["subscribers"] == 1 ? true : nil
         }

@@ -2,6 +2,9 @@
 //   const client = new BackboneClient({ urls: ["ws://127.0.0.1:8690/ws"], token: "<jwt>" });
 //   client.on("workflow.started", (event) => ...);      // or onEvent / onResync / onState callbacks
 //   client.subscribe("workflow:wf1"); await client.request("get_workflow_status", { workflow_id: "wf1" });
+//   await client.sendToUser("alice", "note", { text: "hi" });  await client.presence("collab:s1", { limit: 50 });
+// Events reach onEvent and the handlers of their name: room events, and direct messages (room null, toUser or
+// toConnection set). Failed requests reject with an Error whose `code` is the server's error_code.
 (function (root) {
   "use strict";
   class BackboneClient {
@@ -15,6 +18,8 @@
       this.onResync = options.onResync || (() => {});
       this.onState = options.onState || (() => {});
       this.rooms = new Map();                         // room -> {seq, epoch} | null
+      this.connectionId = null;                       // this connection's, from its welcome (null while disconnected)
+      this.userId = null;
       this.handlers = new Map();
       this.pending = new Map();
       this.nextId = 0;
@@ -38,6 +43,17 @@
     }
     request(event, data) { return this.send({ type: "request", event, data: data || {} }); }
     publish(room, event, data) { return this.request("publish", { room, event, data: data || {} }); }
+    // Direct messages: resolve with the ack's data ({status, to_user | to_connection, connections}).
+    sendToUser(userId, event, data) { return this.request("publish", { to_user: userId, event, data: data || {} }); }
+    sendToConnection(connectionId, event, data) {
+      return this.request("publish", { to_connection: connectionId, event, data: data || {} });
+    }
+    // Who is in a room whose channel reports presence: {room, mode, count, members?, truncated?}.
+    presence(room, options) {
+      const data = { room };
+      if (options && options.limit !== undefined) data.limit = options.limit;
+      return this.request("presence", data);
+    }
     close() {
       this.stopped = true;
       if (this.ws) this.ws.close(1000);
@@ -60,7 +76,8 @@
       ws.onmessage = (message) => this.received(String(message.data));
       ws.onclose = (close) => {
         this.open = false;
-        for (const [, waiter] of this.pending) waiter.reject(new Error("CONNECTION_LOST"));
+        this.connectionId = this.userId = null;
+        for (const [, waiter] of this.pending) waiter.reject(failure("CONNECTION_LOST"));
         this.pending.clear();
         if (this.stopped) return;
         if (close.code === 1008 || close.code === 4003) {
@@ -87,11 +104,11 @@
       });
     }
     send(message) {
-      if (!this.open) return Promise.reject(new Error("NOT_CONNECTED"));
+      if (!this.open) return Promise.reject(failure("NOT_CONNECTED"));
       const id = "js" + (++this.nextId);
       message.id = id;
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { this.pending.delete(id); reject(new Error("TIMEOUT")); }, this.requestTimeout);
+        const timer = setTimeout(() => { this.pending.delete(id); reject(failure("TIMEOUT")); }, this.requestTimeout);
         this.pending.set(id, {
           resolve: (value) => { clearTimeout(timer); resolve(value); },
           reject: (error) => { clearTimeout(timer); reject(error); },
@@ -105,20 +122,35 @@
       const waiter = message.correlation_id && this.pending.get(message.correlation_id);
       if (waiter) {
         this.pending.delete(message.correlation_id);
-        if (message.type === "error") waiter.reject(new Error(message.error_code + ": " + message.error_message));
+        if (message.type === "error") waiter.reject(failure(message.error_code, message.error_message));
         else waiter.resolve(message.data || {});
         return;
       }
-      if (message.type !== "event" || !message.room) return;
-      const last = this.rooms.get(message.room);
-      if (message.seq !== undefined && last && last.epoch === message.epoch && message.seq <= last.seq) return;
-      if (message.seq !== undefined && this.rooms.has(message.room)) {
-        this.rooms.set(message.room, { seq: message.seq, epoch: message.epoch });
+      if (message.type !== "event") return;
+      const event = { room: message.room || null, event: message.event, data: message.data, seq: message.seq,
+        epoch: message.epoch, publisher: message.publisher, fromConnection: message.from_connection };
+      if (event.room) {
+        const last = this.rooms.get(event.room);
+        if (event.seq !== undefined && last && last.epoch === event.epoch && event.seq <= last.seq) return;
+        if (event.seq !== undefined && this.rooms.has(event.room)) {
+          this.rooms.set(event.room, { seq: event.seq, epoch: event.epoch });
+        }
+      } else if (message.to_user != null || message.to_connection != null) {   // a direct message: no position
+        event.toUser = message.to_user;
+        event.toConnection = message.to_connection;
+      } else {                                                                  // the welcome
+        if (this.connectionId === null && message.data && message.data.connection_id) {
+          this.connectionId = message.data.connection_id;
+          this.userId = message.data.user_id || null;
+        }
+        return;
       }
-      const event = { room: message.room, event: message.event, data: message.data, seq: message.seq, epoch: message.epoch };
       this.onEvent(event);
       for (const handler of this.handlers.get(message.event) || []) handler(event);
     }
+  }
+  function failure(code, text) {
+    return Object.assign(new Error(text === undefined ? code : code + ": " + text), { code });
   }
   if (typeof module !== "undefined" && module.exports) module.exports = { BackboneClient };
   else root.BackboneClient = BackboneClient;

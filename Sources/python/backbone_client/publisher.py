@@ -5,13 +5,14 @@ import asyncio
 import json
 import random
 import re
-import uuid
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 import websockets
 
 from . import catalog
+from .correlation import PendingRequests
 from .errors import PublishError
 
 _RETRY_AFTER = re.compile(r"Retry after ([0-9.]+) seconds")
@@ -23,6 +24,7 @@ class Publisher:
         async with Publisher("http://127.0.0.1:8690", api_key="...") as mahavishnu:
             await mahavishnu.workflow_started(workflow_id="wf1", adapter="prefect", prompt="Build it")
             await mahavishnu.publish("global", "deploy.finished", {"version": "1.2"})
+            await mahavishnu.send_to_user("alice", "build.ready", {"url": "..."})  # a direct message
 
     `transport="websocket"` publishes over one WebSocket connection instead (up to `window` publishes in flight).
     A refused event raises `PublishError`; 503, `BROKER_UNAVAILABLE` and `RATE_LIMIT_EXCEEDED` are retried
@@ -38,7 +40,7 @@ class Publisher:
         self._http: httpx.AsyncClient | None = None
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._requests = PendingRequests()
         self._methods: dict[str, Any] = {}
         self.events: list[catalog.EventSpec] = []
 
@@ -53,7 +55,7 @@ class Publisher:
             self._socket = await websockets.connect(url, additional_headers=self._headers, max_size=None)
             welcome = json.loads(await self._socket.recv())
             if welcome.get("type") == "error":
-                raise PublishError(welcome.get("error_code") or "ERROR", welcome.get("error_message") or "refused")
+                raise PublishError.from_frame(welcome)
             self._reader = asyncio.create_task(self._read())
         return self
 
@@ -87,6 +89,16 @@ class Publisher:
         reply = await self._with_retries(lambda: self._send_batch(events))
         return list(reply.get("results", []))
 
+    async def send_to_user(self, user_id: str, event: str, data: dict[str, Any] | None = None) -> int:
+        """Sends a direct message to every connection of `user_id` (its token's `sub`), on any instance; returns
+        how many connections got it. Nobody there raises `PublishError` NOT_FOUND."""
+        return await self._send_direct("to_user", user_id, event, data)
+
+    async def send_to_connection(self, connection_id: str, event: str, data: dict[str, Any] | None = None) -> int:
+        """Sends a direct message to one connection (the id of its welcome, or an event's `from_connection`);
+        returns 1. Nobody there raises `PublishError` NOT_FOUND."""
+        return await self._send_direct("to_connection", connection_id, event, data)
+
     # Transport
 
     async def _send_one(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -99,9 +111,22 @@ class Publisher:
             return await self._post(events)
         return await self._request({"events": events})
 
-    async def _post(self, body: Any) -> dict[str, Any]:
+    async def _send_direct(self, key: str, target: str, event: str, data: dict[str, Any] | None) -> int:
+        """`key` `to_user` or `to_connection`: the WebSocket request's field, naming the HTTP route too."""
+        body = {"event": event, "data": data or {}}
+        path = f"/api/{'users' if key == 'to_user' else 'connections'}/{quote(target, safe='')}/events"
+
+        async def attempt() -> dict[str, Any]:
+            if self._socket is None:
+                return await self._post(body, path)
+            return await self._request({key: target, **body})
+
+        reply = await self._with_retries(attempt)
+        return int(reply.get("connections", 0))
+
+    async def _post(self, body: Any, path: str = "/api/events") -> dict[str, Any]:
         assert self._http is not None, "use `async with Publisher(...)`"
-        response = await self._http.post("/api/events", json=body)
+        response = await self._http.post(path, json=body)
         reply = response.json()
         if response.status_code != 200:
             raise PublishError(reply.get("error_code", "HTTP_ERROR"), reply.get("error_message", response.text),
@@ -110,30 +135,15 @@ class Publisher:
 
     async def _request(self, data: dict[str, Any]) -> dict[str, Any]:
         async with self._window:
-            request_id = uuid.uuid4().hex
-            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            self._pending[request_id] = future
-            await self._socket.send(json.dumps({"type": "request", "event": "publish", "id": request_id, "data": data}))
-            try:
-                reply = await asyncio.wait_for(future, self.timeout)
-            finally:
-                self._pending.pop(request_id, None)
-        if reply.get("type") == "error":
-            raise PublishError(reply.get("error_code") or "ERROR", reply.get("error_message") or "")
-        return reply.get("data") or {}
+            return await self._requests.send(self._socket, "publish", data, self.timeout)
 
     async def _read(self) -> None:
         try:
             async for text in self._socket:
-                message = json.loads(text)
-                future = self._pending.get(message.get("correlation_id") or "")
-                if future and not future.done():
-                    future.set_result(message)
+                self._requests.resolve(json.loads(text))
         except websockets.ConnectionClosed as closed:
-            error = PublishError("CONNECTION_CLOSED", f"the connection closed ({closed.rcvd.code if closed.rcvd else 1006})")
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(error)
+            self._requests.fail(
+                PublishError("CONNECTION_CLOSED", f"the connection closed ({closed.rcvd.code if closed.rcvd else 1006})"))
 
     async def _with_retries(self, attempt: Any) -> dict[str, Any]:
         for n in range(self.retries + 1):

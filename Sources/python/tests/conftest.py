@@ -1,6 +1,10 @@
 """Real services for the tests: the debug binaries of this checkout (or $BACKBONE_BIN_DIR), on free ports."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import signal
 import socket
@@ -15,6 +19,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 BIN_DIR = Path(os.environ.get("BACKBONE_BIN_DIR", ROOT / ".build" / "debug"))
 API_KEY = "python-client-key"
+JWT_SECRET = "python-client-secret"
+
+
+def token(user: str, *permissions: str) -> str:
+    """An HS256 token for the services started with `auth=True`: `sub` is the user."""
+    def encode(part: bytes) -> str:
+        return base64.urlsafe_b64encode(part).rstrip(b"=").decode()
+    claims = {"sub": user, "exp": int(time.time()) + 600, "permissions": list(permissions)}
+    signed = encode(b'{"alg":"HS256","typ":"JWT"}') + "." + encode(json.dumps(claims).encode())
+    return signed + "." + encode(hmac.new(JWT_SECRET.encode(), signed.encode(), hashlib.sha256).digest())
 
 
 def free_port() -> int:
@@ -66,7 +80,7 @@ def start(name: str, auth: bool = False) -> Service:
     if name == "session-buddy":
         env["SESSION_BUDDY_WS_METRICS_STREAM_PORT"] = "0"
     if auth:
-        env.update({f"{prefix}_AUTH_ENABLED": "true", f"{prefix}_JWT_SECRET": "python-client-secret",
+        env.update({f"{prefix}_AUTH_ENABLED": "true", f"{prefix}_JWT_SECRET": JWT_SECRET,
                     f"{prefix}_API_KEYS": API_KEY})
     service = Service(name, port, _spawn(name, env), env)
     _wait_healthy(port)
