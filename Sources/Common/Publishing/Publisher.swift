@@ -60,10 +60,12 @@ final class Publisher: Sendable {
     /// Validates, then encodes.
     private func prepare(_ item: PublishItem) throws(ProtocolError) -> PreparedEvent {
         let payload = try catalog.validate(event: item.event, room: item.room, data: item.data)
+        // `from_connection` only where clients talk to each other: elsewhere it would add ~55 bytes to every
+        // delivery of a producer's event and tell its subscribers nothing they can use.
+        let fromConnection = catalog.channel(for: item.room)?.clientsPublish == true ? item.fromConnection : nil
         return encode(
             PublishItem(
-                event: item.event, room: item.room, data: payload, publisher: item.publisher, fromConnection: item.fromConnection)
-        )
+                event: item.event, room: item.room, data: payload, publisher: item.publisher, fromConnection: fromConnection))
     }
 
     /// Stamps `timestamp` into a named event's payload if absent, and encodes the envelope once.

@@ -23,7 +23,7 @@ class RoomEvent:
     seq: int | None = None
     epoch: str | None = None
     publisher: str | None = None  # who published it, as the server stamped it (with auth on)
-    from_connection: str | None = None  # the publishing connection, for events a client published over its socket
+    from_connection: str | None = None  # the publishing connection, in client-to-client rooms
 
 
 @dataclass(frozen=True)
