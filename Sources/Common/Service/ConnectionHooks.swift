@@ -10,7 +10,7 @@ public struct ClientInfo: Sendable, Equatable {
     }
 }
 
-/// What a service runs when clients come and go (docs/architecture.md, "Connection hooks"). Hooks run off the
+/// What a service runs when clients come and go (docs/architecture.md, "Services"). Hooks run off the
 /// event loops, one at a time, in the order things happened (so a client's subscribe hook runs before its
 /// disconnect hook); keep them short, since a slow hook delays the ones behind it.
 public struct ConnectionHooks: Sendable {
