@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Connection hooks (docs/architecture.md, "Connection hooks"): run off the event loops, in order, and the
+/// Connection hooks (docs/architecture.md, "Services"): run off the event loops, in order, and the
 /// subscribe hook may refuse.
 @Suite("Connection hooks")
 struct HooksTests {
@@ -75,6 +75,20 @@ struct HooksTests {
             await socket.closeTCP()
             let expected = ["connect -", "subscribe feed", "unsubscribe feed", "disconnect -"]
             _ = try await TestClient.poll(.seconds(5), "the disconnect hook") { journal.all.count >= expected.count ? true : nil }
+            #expect(journal.all == expected)
+        }
+    }
+
+    @Test("a connection that goes while its subscribe hook runs still gets the unsubscribe hook for that room")
+    func goneDuringSubscribeHook() async throws {
+        let journal = Journal()
+        try await TestServer.with(Self.service(journal)) { server in
+            let socket = try await RawWebSocket.open(port: server.port)
+            try await socket.sendText(#"{"type":"subscribe","id":"s","data":{"channel":"feed"}}"#)
+            await socket.closeTCP()  // the hook sleeps 50 ms: the socket is gone before its verdict
+            let expected = ["connect -", "subscribe feed", "unsubscribe feed", "disconnect -"]
+            _ = try await TestClient.poll(.seconds(5), "the disconnect hook") { journal.all.count >= expected.count ? true : nil }
+            try await Task.sleep(for: .milliseconds(100))  // nothing more arrives
             #expect(journal.all == expected)
         }
     }

@@ -28,6 +28,12 @@ extension MessageDispatcher {
     /// hook runs.
     func withdraw(_ connection: WebSocketConnection) {
         left(connection.session.rooms, connection)
+        if let pending = connection.session.subscribeHook, let onUnsubscribe = definition.hooks.onUnsubscribe, let hookQueue {
+            // It went while its subscribe hook ran: if the hook let it in, the service hears it leave.
+            connection.session.subscribeHook = nil
+            let client = ClientInfo(connection)
+            hookQueue.enqueue { if pending.isAccepted { await onUnsubscribe(client, pending.room) } }
+        }
         guard connection.session.announced else { return }
         connection.session.announced = false
         broker.directoryChanged(.connection(connection.id), by: -1)

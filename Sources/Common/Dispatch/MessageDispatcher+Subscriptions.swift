@@ -40,9 +40,20 @@ extension MessageDispatcher {
         }
         // The service's hook may refuse; later messages wait for its verdict.
         let client = ClientInfo(connection)
-        whileHolding(connection, { try await hookQueue.run { try await onSubscribe(client, room) } }) {
-            [self] connection, verdict in
+        let pending = SubscribeVerdict(room: room)
+        connection.session.subscribeHook = pending
+        whileHolding(
+            connection,
+            {
+                try await hookQueue.run {
+                    try await onSubscribe(client, room)
+                    pending.accept()
+                }
+            }
+        ) { [self] connection, verdict in
+            // A connection that went meanwhile is balanced by `withdraw` (the unsubscribe hook if accepted).
             guard !connection.isFinished, !connection.isClosing else { return release(connection) }
+            connection.session.subscribeHook = nil
             switch verdict {
             case .success:
                 if join(request, room: room, since: since, connection) { release(connection) }

@@ -21,6 +21,8 @@ struct ClientSession {
     var presenceJoinedAt: [String: String] = [:]
     /// Whether the service's connect hook ran for it (then its disconnect hook runs too).
     var announced = false
+    /// The subscribe whose hook is running (later messages wait for it, so there is at most one).
+    var subscribeHook: SubscribeVerdict?
 
     init(messageRate: Int) {
         rateLimit = TokenBucket(rate: messageRate)
