@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Runs the service's connection hooks one at a time, in the order they were queued, on a task of its own:
 /// never on an event loop, so a hook cannot stall the fan-out.
 final class HookQueue: Sendable {
@@ -16,17 +18,18 @@ final class HookQueue: Sendable {
         jobs.yield(job)
     }
 
-    /// Queues `work` and waits for its result.
-    func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { result in
-            enqueue {
-                do {
-                    result.resume(returning: try await work())
-                } catch {
-                    result.resume(throwing: error)
-                }
+    /// Queues `work` now (in order with what the caller queues next) and returns its outcome on `loop`.
+    func submit(on loop: any EventLoop, _ work: @escaping @Sendable () async throws -> Void) -> EventLoopFuture<Void> {
+        let outcome = loop.makePromise(of: Void.self)
+        enqueue {
+            do {
+                try await work()
+                outcome.succeed(())
+            } catch {
+                outcome.fail(error)
             }
         }
+        return outcome.futureResult
     }
 
     /// Runs what is queued, then stops (the server has stopped).

@@ -42,15 +42,12 @@ extension MessageDispatcher {
         let client = ClientInfo(connection)
         let pending = SubscribeVerdict(room: room)
         connection.session.subscribeHook = pending
-        whileHolding(
-            connection,
-            {
-                try await hookQueue.run {
-                    try await onSubscribe(client, room)
-                    pending.accept()
-                }
-            }
-        ) { [self] connection, verdict in
+        // Queued here, on the loop, so it runs before any hook of this connection's later messages or close.
+        let hook = hookQueue.submit(on: connection.eventLoop) {
+            try await onSubscribe(client, room)
+            pending.accept()
+        }
+        whileHolding(connection, { try await hook.get() }) { [self] connection, verdict in
             // A connection that went meanwhile is balanced by `withdraw` (the unsubscribe hook if accepted).
             guard !connection.isFinished, !connection.isClosing else { return release(connection) }
             connection.session.subscribeHook = nil
