@@ -81,13 +81,12 @@ final class RedisDirectory: Sendable {
 
     /// Keeps the hashes alive; rewrites them all if Redis lost one (it restarted, or evicted it).
     func refresh(_ command: RedisConnection) async throws {
-        let keys = mirror.withLock { [directoryKey(instanceID)] + $0.rooms.keys.map { membersKey(instanceID, $0) } }
         var lost = false
-        for key in keys where try await command.send(["EXPIRE", .string(key), ttl]).get().string == "0" { lost = true }
+        for key in ownKeys where try await command.send(["EXPIRE", .string(key), ttl]).get().string == "0" { lost = true }
         if lost { rewrite(command) }
     }
 
-    /// This instance's keys, deleted when it leaves the cluster.
+    /// This instance's keys: refreshed, and deleted when it leaves the cluster.
     var ownKeys: [String] {
         mirror.withLock { [directoryKey(instanceID)] + $0.rooms.keys.map { membersKey(instanceID, $0) } }
     }

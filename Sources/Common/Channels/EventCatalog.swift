@@ -119,6 +119,13 @@ public struct EventCatalog: Sendable {
     /// Returns the payload to deliver: `data`, plus each field sent only under an alias copied to its name.
     @discardableResult
     public func validate(event: String?, room: String, data: JSONObject) throws(ProtocolError) -> JSONObject {
+        try check(event: event, room: room, data: data).payload
+    }
+
+    /// `validate`, also returning the room's channel (the publish path needs both and looks it up once).
+    func check(
+        event: String?, room: String, data: JSONObject
+    ) throws(ProtocolError) -> (payload: JSONObject, channel: ChannelSpec) {
         try RoomName.validate(room)
         if event?.isEmpty == true { throw .validation("Event name must not be empty") }
         if let event, PresenceMode.isReserved(event) {
@@ -130,7 +137,7 @@ public struct EventCatalog: Sendable {
         let candidates = eventsByName[event ?? ""] ?? []
         guard let spec = candidates.first(where: { $0.channel == channel.pattern }) else {
             guard let event else { throw .validation("Events in '\(room)' need a name (data.event)") }
-            if room == Self.globalRoom { return data }  // global accepts any announcement
+            if room == Self.globalRoom { return (data, channel) }  // global accepts any announcement
             if candidates.isEmpty { throw .validation("Unknown event '\(event)'") }
             let rooms = candidates.map(\.channel.template).joined(separator: ", ")
             throw .validation("Event '\(event)' belongs in \(rooms), not '\(room)'")
@@ -156,7 +163,7 @@ public struct EventCatalog: Sendable {
         {
             throw .validation("Field '\(parameter)' must match the room '\(room)'")
         }
-        return data
+        return (data, channel)
     }
 
     /// Checks that a client may subscribe to `room` at all (auth aside).

@@ -24,8 +24,8 @@ extension MessageDispatcher {
         if let user { broker.directoryChanged(.user(user), by: 1) }
     }
 
-    /// The connection is gone: it leaves the directory, then the rooms it was still in, then the disconnect
-    /// hook runs.
+    /// The connection is gone: it leaves the rooms it was still in (and one its subscribe hook was deciding),
+    /// then the directory, then the disconnect hook runs.
     func withdraw(_ connection: WebSocketConnection) {
         left(connection.session.rooms, connection)
         if let pending = connection.session.subscribeHook, let onUnsubscribe = definition.hooks.onUnsubscribe, let hookQueue {

@@ -12,7 +12,7 @@ extension MessageDispatcher {
             guard producer else { throw Publisher.notAllowed }
             let message = try Publisher.parseDirect(
                 request.data, to: target, publisher: identity.publisher, fromConnection: connection.id)
-            return acknowledge(request, connection, try publisher.publishDirect(message, resultOn: connection.eventLoop)) {
+            return acknowledge(request, connection, publisher.publishDirect(message, resultOn: connection.eventLoop)) {
                 ["status": "delivered", target.key: .string(target.value), "connections": JSONValue($0)]
             }
         }
@@ -30,12 +30,7 @@ extension MessageDispatcher {
             throw ProtocolError(.forbidden, "Subscribe to '\(room)' before publishing to it")
         }
         let event = try Publisher.eventName(request.data["event"])
-        let payload: JSONObject
-        switch request.data["data"] {
-        case nil, .null?: payload = [:]
-        case .object(let object)?: payload = object
-        case let other?: throw .validation("publish data.data must be an object, got \(other.typeName)")
-        }
+        let payload = try Publisher.payload(request.data["data"], named: "publish data.data")
         let item = PublishItem(
             event: event, room: room, data: payload, publisher: identity.publisher, fromConnection: connection.id)
         acknowledge(request, connection, try publisher.publish(item, resultOn: connection.eventLoop)) { count in

@@ -21,7 +21,7 @@ struct PublishItem: Sendable {
 /// A direct message to send (docs/protocol.md, "Direct messages").
 struct DirectMessage: Sendable {
     let target: DirectTarget
-    let event: String?
+    let event: String
     let data: JSONObject
     var publisher: String? = nil
     var fromConnection: String? = nil

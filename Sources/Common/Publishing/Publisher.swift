@@ -38,15 +38,11 @@ final class Publisher: Sendable {
     /// A direct message (docs/protocol.md, "Direct messages"): a named event with an object payload, stamped
     /// like a room event, for one connection or every connection of one user, on any instance. The future
     /// fails with `NOT_FOUND` when nobody is there; else it holds how many connections it reached.
-    func publishDirect(_ message: DirectMessage, resultOn loop: any EventLoop) throws(ProtocolError) -> EventLoopFuture<Int> {
+    func publishDirect(_ message: DirectMessage, resultOn loop: any EventLoop) -> EventLoopFuture<Int> {
         let target = message.target
-        guard let event = message.event, !event.isEmpty else { throw .validation("A direct message needs a name (event)") }
-        guard !PresenceMode.isReserved(event) else {
-            throw .validation("'\(event)' is the server's own presence event; producers may not send it")
-        }
         var payload = message.data
         if payload["timestamp"] == nil { payload["timestamp"] = .string(Timestamp.now()) }
-        var envelope = Envelope.event(event, data: payload, room: nil)
+        var envelope = Envelope.event(message.event, data: payload, room: nil)
         envelope.extensions = PublishItem.stamp(publisher: message.publisher, fromConnection: message.fromConnection)
         envelope.extensions[target.key] = .string(target.value)
         var buffer = ByteBuffer()
@@ -59,10 +55,10 @@ final class Publisher: Sendable {
 
     /// Validates, then encodes.
     private func prepare(_ item: PublishItem) throws(ProtocolError) -> PreparedEvent {
-        let payload = try catalog.validate(event: item.event, room: item.room, data: item.data)
+        let (payload, channel) = try catalog.check(event: item.event, room: item.room, data: item.data)
         // `from_connection` only where clients talk to each other: elsewhere it would add ~55 bytes to every
         // delivery of a producer's event and tell its subscribers nothing they can use.
-        let fromConnection = catalog.channel(for: item.room)?.clientsPublish == true ? item.fromConnection : nil
+        let fromConnection = channel.clientsPublish ? item.fromConnection : nil
         return encode(
             PublishItem(
                 event: item.event, room: item.room, data: payload, publisher: item.publisher, fromConnection: fromConnection))
@@ -158,14 +154,15 @@ final class Publisher: Sendable {
     static func parseDirect(
         _ object: JSONObject, to target: DirectTarget, publisher: String?, fromConnection: String? = nil
     ) throws(ProtocolError) -> DirectMessage {
-        let event = try eventName(object["event"])
-        switch object["data"] {
-        case nil, .null?:
-            return DirectMessage(target: target, event: event, data: [:], publisher: publisher, fromConnection: fromConnection)
-        case .object(let data)?:
-            return DirectMessage(target: target, event: event, data: data, publisher: publisher, fromConnection: fromConnection)
-        case let other?: throw .validation("'data' must be an object, got \(other.typeName)")
+        guard let event = try eventName(object["event"]), !event.isEmpty else {
+            throw .validation("A direct message needs a name (event)")
         }
+        guard !PresenceMode.isReserved(event) else {
+            throw .validation("'\(event)' is the server's own presence event; producers may not send it")
+        }
+        return DirectMessage(
+            target: target, event: event, data: try payload(object["data"], named: "'data'"), publisher: publisher,
+            fromConnection: fromConnection)
     }
 
     /// One `{room, event, data}` item of a batch or an HTTP body.
@@ -175,10 +172,15 @@ final class Publisher: Sendable {
         }
         guard let room = object["room"]?.stringValue else { throw .validation("'room' (string) is required") }
         let event = try eventName(object["event"])
-        switch object["data"] {
-        case nil, .null?: return PublishItem(event: event, room: room, data: [:], publisher: publisher)
-        case .object(let data)?: return PublishItem(event: event, room: room, data: data, publisher: publisher)
-        case let other?: throw .validation("'data' must be an object, got \(other.typeName)")
+        return PublishItem(event: event, room: room, data: try payload(object["data"], named: "'data'"), publisher: publisher)
+    }
+
+    /// An event's payload: an object, or nothing (null or absent) for an empty one.
+    static func payload(_ value: JSONValue?, named name: String) throws(ProtocolError) -> JSONObject {
+        switch value {
+        case nil, .null?: [:]
+        case .object(let data)?: data
+        case let other?: throw .validation("\(name) must be an object, got \(other.typeName)")
         }
     }
 }
